@@ -1,0 +1,15 @@
+"""``tal-pyg extract``: not yet available (placeholder until its issue lands)."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
+    p = subparsers.add_parser("extract", help="(extract: not yet available)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    print("tal-pyg extract: not yet available")
+    return 1
