@@ -1,0 +1,212 @@
+"""The experiment configuration: one YAML file per experiment, loaded into typed dataclasses.
+
+A YAML file may name base files (``base: [../base/datasets/thumos14.yaml, ...]``, paths relative to the
+file); they are merged in order, then the file's own keys, then the ``--set key.path=value`` overrides.
+Every key is checked against the dataclasses below: an unknown key or a wrong type is an error that
+names the key.
+
+Head hyper-parameters (``model.head_config``) are checked against the chosen head's own config
+dataclass (:data:`tal_pyg.models.HEADS`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import yaml
+
+from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, from_dict, merge, to_dict
+
+DATASETS = ("thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet")
+#: synthetic dataset name -> preset of :func:`tal_pyg.datasets.generate_synthetic`
+SYNTHETIC_PRESET_OF = {
+    "synthetic": "thumos-like",
+    "synthetic-small": "thumos-like-small",
+    "synthetic-anet": "anet-like",
+}
+
+
+@dataclass
+class DataConfig:
+    """Where the features are and how videos are sampled.
+
+    ``dataset`` is one of :data:`DATASETS`. For ``thumos14`` / ``activitynet12`` / ``features``, ``root`` is
+    the folder of the features in one of the public layouts (``layout: auto`` detects it). For the
+    synthetic datasets, ``root`` is the cache folder the benchmark is generated into on first use
+    (default ``~/.cache/tal_pyg/synthetic/<preset>-seed<synthetic_seed>``).
+    """
+
+    dataset: str = "synthetic-small"
+    root: Optional[str] = None
+    layout: str = "auto"
+    modality: str = "all"
+    ground_truth: Optional[str] = None  # ActivityNet JSON (for dataset: features)
+    class_names: Optional[List[str]] = None  # for dataset: features, when the GT does not imply them
+    trust_pickle: bool = False
+    on_error: str = "raise"  # "raise" | "skip"
+    synthetic_seed: int = 0
+    train_split: str = "train"
+    test_split: str = "test"
+    num_segments: int = 750  # T: training videos are sampled to T snippets (random-perturbed)
+    test_sampling: str = "uniform"  # "uniform" (to test_num_segments) | "all" (every snippet)
+    test_num_segments: Optional[int] = None  # defaults to num_segments
+    val_fraction: float = 0.1  # validation videos carved from the training split (model selection)
+    tiou_preset: str = "thumos14"  # "thumos14" | "thumos14-full" | "activitynet"
+    tiou_thresholds: Optional[List[float]] = None  # overrides the preset
+    ambiguous: bool = False  # THUMOS'14: drop predictions overlapping 'Ambiguous' segments
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"data.dataset: unknown dataset {self.dataset!r} (one of {', '.join(DATASETS)})")
+        if self.test_sampling not in ("uniform", "all"):
+            raise ConfigError(f"data.test_sampling: expected 'uniform' or 'all', got {self.test_sampling!r}")
+        if self.on_error not in ("raise", "skip"):
+            raise ConfigError(f"data.on_error: expected 'raise' or 'skip', got {self.on_error!r}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ConfigError(f"data.val_fraction: expected a value in [0, 1), got {self.val_fraction}")
+        if self.num_segments < 1:
+            raise ConfigError(f"data.num_segments: expected >= 1, got {self.num_segments}")
+
+
+@dataclass
+class ACGNetConfig:
+    """ACGNet plug-in (SPEC §2-4). ``enabled: false`` trains the bare head."""
+
+    enabled: bool = False
+    k: int = 50
+    threshold: float = 0.85
+    alpha: float = 1.0
+    z: int = 10
+    graph: str = "full"  # full | similarity | similarity_minus_temporal | temporal_only
+    num_layers: int = 2
+    use_avg: bool = True
+    use_gcn: bool = True
+    fusion: str = "sum"  # sum | concat
+    block_size: Optional[int] = None
+    epm_weight: float = 1.0
+    epm_reduction: str = "mean"  # mean | sum
+
+    def module_kwargs(self) -> Dict[str, Any]:
+        """Keyword arguments of :class:`tal_pyg.nn.ACGNet` (everything but the switches of the wrapper)."""
+        d = dataclasses.asdict(self)
+        for key in ("enabled", "epm_weight", "epm_reduction"):
+            d.pop(key)
+        return d
+
+
+@dataclass
+class ModelConfig:
+    head: str = "basnet"  # a key of tal_pyg.models.HEADS
+    head_config: Dict[str, Any] = field(default_factory=dict)  # checked against the head's config dataclass
+    acgnet: ACGNetConfig = field(default_factory=ACGNetConfig)
+
+
+@dataclass
+class OptimConfig:
+    """One optimiser per training phase of the head, all built from these values."""
+
+    optimizer: str = "adam"  # adam | adamw | sgd
+    lr: float = 1e-4
+    weight_decay: float = 5e-4
+    betas: List[float] = field(default_factory=lambda: [0.9, 0.999])
+    momentum: float = 0.9  # sgd only
+    batch_size: int = 16
+    iterations: int = 1500
+    grad_clip: Optional[float] = None
+
+
+@dataclass
+class TrainConfig:
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    eval_every: int = 100  # iterations between validation evaluations
+    log_every: int = 10
+    checkpoint_every: int = 100
+    # Model selection: "val" (best average mAP on the validation videos carved from training data),
+    # "last" (the final iteration), or "test-oracle" (the original repositories' protocol: best checkpoint
+    # on the test set; reported as such).
+    selection: str = "val"
+    eval_batch_size: int = 8
+    num_threads: Optional[int] = None  # torch.set_num_threads; None = torch's default
+    deterministic: bool = False  # torch.use_deterministic_algorithms (GPU runs)
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.selection not in ("val", "last", "test-oracle"):
+            raise ConfigError(f"train.selection: expected val, last or test-oracle, got {self.selection!r}")
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "experiment"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def head_config(self) -> Any:
+        """The head's own typed config dataclass, built from ``model.head_config``."""
+        from tal_pyg.models import HEADS
+
+        if self.model.head not in HEADS:
+            raise ConfigError(f"model.head: unknown head {self.model.head!r} (one of {', '.join(HEADS)})")
+        _, cfg_cls = HEADS[self.model.head]
+        return from_dict(cfg_cls, self.model.head_config, "model.head_config")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return to_dict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _read_yaml(path: Path) -> Dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def load_config_dict(path: str | Path, _seen: Optional[set] = None) -> Dict[str, Any]:
+    """Read a YAML config with its ``base`` files merged in (no type checking yet)."""
+    path = Path(path).resolve()
+    seen = set() if _seen is None else _seen
+    if path in seen:
+        raise ConfigError(f"{path}: circular 'base' reference")
+    seen = seen | {path}
+    data = _read_yaml(path)
+    bases = data.pop("base", []) or []
+    if isinstance(bases, str):
+        bases = [bases]
+    merged: Dict[str, Any] = {}
+    for base in bases:
+        merged = merge(merged, load_config_dict(path.parent / base, seen))
+    return merge(merged, data)
+
+
+def load_config(
+    path: Optional[str | Path] = None,
+    overrides: Sequence[str] = (),
+    data: Optional[Dict[str, Any]] = None,
+) -> ExperimentConfig:
+    """Load and check an experiment config (YAML file, or a dict), applying ``key=value`` overrides."""
+    raw: Dict[str, Any] = {}
+    if path is not None:
+        raw = load_config_dict(path)
+    if data is not None:
+        raw = merge(raw, data)
+    raw = apply_overrides(raw, overrides)
+    where = f"{path}: " if path is not None else ""
+    try:
+        cfg = from_dict(ExperimentConfig, raw)
+        cfg.head_config()  # validate the head section now, not at training time
+    except ConfigError as e:
+        raise ConfigError(f"{where}{e}") from None
+    return cfg
