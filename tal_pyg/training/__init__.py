@@ -1,1 +1,15 @@
+"""Training, model selection and evaluation of one experiment (single process, DDP, resumable)."""
+from tal_pyg.training.build import build_model, build_optimizers, count_parameters
+from tal_pyg.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from tal_pyg.training.trainer import Trainer, format_summary
 
+__all__ = [
+    "Trainer",
+    "format_summary",
+    "build_model",
+    "build_optimizers",
+    "count_parameters",
+    "save_checkpoint",
+    "load_checkpoint",
+    "CheckpointError",
+]

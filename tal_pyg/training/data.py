@@ -1,0 +1,187 @@
+"""Datasets and batches for training and evaluation, built from a :class:`~tal_pyg.config.DataConfig`.
+
+The training videos are split once, by the seed, into a training part and a validation part
+(``data.val_fraction``) used for model selection; the test split is only touched by the final evaluation
+(or by the explicitly named ``test-oracle`` selection protocol).
+
+Batches are drawn from a seeded permutation (its position is part of the checkpoint), and the random
+sampling of each training video is seeded by (seed, iteration, position in the global batch), so a run
+gives the same batches whether it runs in one process, in several (DDP), or resumed after an interruption.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from tal_pyg.config.experiment import SYNTHETIC_PRESET_OF, DataConfig
+from tal_pyg.training.reproducibility import isolated_rng
+
+
+def default_cache_dir() -> Path:
+    """``$TAL_PYG_CACHE`` or ``~/.cache/tal_pyg``."""
+    return Path(os.environ.get("TAL_PYG_CACHE", Path.home() / ".cache" / "tal_pyg"))
+
+
+def synthetic_root(cfg: DataConfig) -> Path:
+    preset = SYNTHETIC_PRESET_OF[cfg.dataset]
+    if cfg.root:
+        return Path(cfg.root).expanduser()
+    return default_cache_dir() / "synthetic" / f"{preset}-seed{cfg.synthetic_seed}"
+
+
+def ensure_synthetic(cfg: DataConfig, log: Any = print) -> Path:
+    """Generate the synthetic benchmark into its cache folder on first use; return the folder."""
+    from tal_pyg.datasets import generate_synthetic
+
+    root = synthetic_root(cfg)
+    marker = root / "gt.json"
+    if not marker.is_file():
+        preset = SYNTHETIC_PRESET_OF[cfg.dataset]
+        log(f"generating the synthetic benchmark '{preset}' (seed {cfg.synthetic_seed}) into {root} ...")
+        generate_synthetic(preset, root, seed=cfg.synthetic_seed)
+    return root
+
+
+def open_split(cfg: DataConfig, split: str, log: Any = print):
+    """The raw (un-sampled) dataset of one split."""
+    from tal_pyg.datasets import ActivityNet12, Thumos14, WTALFeatures
+
+    common = dict(split=split, layout=cfg.layout, modality=cfg.modality, on_error=cfg.on_error,
+                  trust_pickle=cfg.trust_pickle)
+    if cfg.dataset in SYNTHETIC_PRESET_OF:
+        root = ensure_synthetic(cfg, log)
+        return WTALFeatures(root, **common)
+    if cfg.root is None:
+        raise ValueError(f"data.root: the folder of the {cfg.dataset} features is required")
+    if cfg.dataset == "thumos14":
+        return Thumos14(cfg.root, **common)
+    if cfg.dataset == "activitynet12":
+        return ActivityNet12(cfg.root, **common)
+    kwargs: Dict[str, Any] = dict(common)
+    if cfg.ground_truth:
+        kwargs["ground_truth"] = cfg.ground_truth
+    if cfg.class_names:
+        kwargs["class_names"] = cfg.class_names
+    return WTALFeatures(cfg.root, **kwargs)
+
+
+def split_train_val(n: int, val_fraction: float, seed: int) -> tuple[List[int], List[int]]:
+    """Deterministic split of ``n`` training videos into (train, validation) index lists."""
+    if val_fraction <= 0 or n < 2:
+        return list(range(n)), []
+    g = torch.Generator().manual_seed(seed + 7919)
+    perm = torch.randperm(n, generator=g).tolist()
+    n_val = min(max(1, int(round(n * val_fraction))), n - 1)
+    return sorted(perm[n_val:]), sorted(perm[:n_val])
+
+
+def tiou_thresholds(cfg: DataConfig) -> np.ndarray:
+    from tal_pyg.evaluation import TIOU_PRESETS
+
+    if cfg.tiou_thresholds:
+        return np.asarray(cfg.tiou_thresholds, dtype=np.float64)
+    if cfg.tiou_preset not in TIOU_PRESETS:
+        raise ValueError(f"data.tiou_preset: unknown preset {cfg.tiou_preset!r} (one of {', '.join(TIOU_PRESETS)})")
+    return np.asarray(TIOU_PRESETS[cfg.tiou_preset], dtype=np.float64)
+
+
+def subset_ground_truth(ground_truth: Dict[str, Any], videos: Sequence[str]) -> Dict[str, Any]:
+    """The ActivityNet-format ground truth restricted to ``videos``."""
+    db = ground_truth["database"]
+    return {"database": {v: db[v] for v in videos if v in db}}
+
+
+@dataclass
+class BatchSampler:
+    """Seeded epoch permutations over ``n`` items; the state is (generator, permutation, position)."""
+
+    n: int
+    batch_size: int
+    seed: int
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError("the training split has no videos")
+        self.generator = torch.Generator().manual_seed(self.seed)
+        self.perm: List[int] = []
+        self.pos = 0
+
+    def next_batch(self) -> List[int]:
+        out: List[int] = []
+        while len(out) < self.batch_size:
+            if self.pos >= len(self.perm):
+                self.perm = torch.randperm(self.n, generator=self.generator).tolist()
+                self.pos = 0
+            take = min(self.batch_size - len(out), len(self.perm) - self.pos)
+            out.extend(self.perm[self.pos:self.pos + take])
+            self.pos += take
+        return out
+
+    def state_dict(self) -> Dict[str, Any]:
+        return {"generator": self.generator.get_state(), "perm": torch.tensor(self.perm, dtype=torch.long),
+                "pos": self.pos}
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        self.generator.set_state(state["generator"])
+        self.perm = state["perm"].tolist()
+        self.pos = int(state["pos"])
+
+
+def sample_training_batch(dataset, indices: Sequence[int], positions: Sequence[int], transform, seed: int,
+                          iteration: int) -> List[Any]:
+    """Load and randomly sample the videos ``indices``; the video at ``positions[k]`` of the global batch
+    is sampled with a generator seeded by (seed, iteration, position)."""
+    out = []
+    for i, pos in zip(indices, positions):
+        data = dataset[int(i)]
+        with isolated_rng(_mix(seed, iteration, pos)):
+            out.append(transform(data))
+    return out
+
+
+def _mix(*values: int) -> int:
+    h = 1469598103934665603
+    for v in values:
+        h = ((h ^ (int(v) & 0xFFFFFFFFFFFFFFFF)) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h % (2**63 - 1)
+
+
+def eval_transform(cfg: DataConfig):
+    """Test-time sampling: uniform to ``test_num_segments`` (default ``num_segments``), or every snippet."""
+    from tal_pyg.transforms import UniformSampling
+
+    if cfg.test_sampling == "all":
+        return None
+    return UniformSampling(cfg.test_num_segments or cfg.num_segments)
+
+
+def train_transform(cfg: DataConfig):
+    from tal_pyg.transforms import RandomPerturbedSampling
+
+    return RandomPerturbedSampling(cfg.num_segments)
+
+
+def load_items(dataset, indices: Sequence[int], transform) -> List[Any]:
+    items = []
+    for i in indices:
+        data = dataset[int(i)]
+        items.append(transform(data) if transform is not None else data)
+    return items
+
+
+def to_device(batch, device: torch.device):
+    """Move the tensors of a :class:`~tal_pyg.datasets.DenseBatch` to ``device``."""
+    for name in ("x", "mask", "y", "snippet_seconds", "durations"):
+        value = getattr(batch, name, None)
+        if isinstance(value, torch.Tensor):
+            setattr(batch, name, value.to(device, non_blocking=True))
+    return batch
+
+
+def optional_path(p: Optional[str]) -> Optional[Path]:
+    return Path(p).expanduser() if p else None

@@ -1,0 +1,347 @@
+"""The training and evaluation loop of one experiment.
+
+``Trainer(cfg, out_dir).fit()`` trains the configured head (with or without ACGNet), selects a model,
+evaluates it on the test split and leaves in ``out_dir``::
+
+    config.yaml          the resolved configuration (every value, defaults included)
+    metrics.jsonl        one JSON line per log step / evaluation (TensorBoard events in tb/ when installed)
+    checkpoints/last.pt  the full training state (model, optimisers, RNG, sampler), written atomically
+    checkpoints/best.pt  the selected weights
+    predictions.json     test detections in the ActivityNet result format
+    eval.json            detection mAP (keys of ``tal-pyg evaluate --json``) + classification mAP
+    training_curves.png  loss terms and mAP against the iteration
+
+``resume=True`` continues from ``checkpoints/last.pt`` and, on CPU, ends with exactly the weights and
+metrics of an uninterrupted run with the same seed.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import torch
+
+from tal_pyg.config.dataclass_io import ConfigError, to_dict
+from tal_pyg.config.experiment import ExperimentConfig
+from tal_pyg.training import data as data_mod
+from tal_pyg.training.build import build_model, build_optimizers, count_parameters
+from tal_pyg.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from tal_pyg.training.distributed import DistributedContext, init_distributed, resolve_device
+from tal_pyg.training.inference import evaluate_predictions, predict_split, unwrap
+from tal_pyg.training.metrics_log import MetricsLog, plot_training_curves
+from tal_pyg.training.reproducibility import get_rng_state, seed_everything, set_rng_state
+from tal_pyg.utils.io import atomic_write_json, atomic_write_text
+
+SELECTION_LABELS = {
+    "val": "best average mAP on the validation videos carved from the training split",
+    "last": "the last iteration",
+    "test-oracle": "TEST-ORACLE: best checkpoint chosen on the test set (original repositories' protocol; optimistic)",
+}
+
+
+class Trainer:
+    """Train, select and evaluate one experiment. See the module docstring for what it writes."""
+
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        out_dir: str | Path,
+        resume: bool = False,
+        device: Optional[str] = None,
+        log: Callable[[str], None] = print,
+        stop_after: Optional[int] = None,
+    ) -> None:
+        self.cfg = cfg
+        self.out_dir = Path(out_dir)
+        self.stop_after = stop_after  # for interruption tests: stop (as if killed) after this iteration
+        tcfg = cfg.train
+        if tcfg.num_threads:
+            torch.set_num_threads(tcfg.num_threads)
+        self.device = resolve_device(device or tcfg.device, 0)
+        self.ctx: DistributedContext = init_distributed(self.device)
+        if self.ctx.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.ctx.local_rank)
+        self._log = log if self.ctx.is_main else (lambda s: None)
+        if tcfg.deterministic:
+            torch.use_deterministic_algorithms(True)
+        if cfg.optim.batch_size % self.ctx.world_size:
+            raise ConfigError(
+                f"optim.batch_size ({cfg.optim.batch_size}) must be divisible by the number of processes "
+                f"({self.ctx.world_size})"
+            )
+        seed_everything(tcfg.seed)
+
+        # ---- data
+        dcfg = cfg.data
+        if self.ctx.is_main and dcfg.dataset in data_mod.SYNTHETIC_PRESET_OF:
+            data_mod.ensure_synthetic(dcfg, self._log)
+        self.ctx.barrier()
+        self.train_set = data_mod.open_split(dcfg, dcfg.train_split, self._log)
+        self.test_set = data_mod.open_split(dcfg, dcfg.test_split, self._log)
+        self.class_names: List[str] = list(self.train_set.class_names)
+        if list(self.test_set.class_names) != self.class_names:
+            raise ValueError("the train and test splits have different class lists")
+        self.train_idx, self.val_idx = data_mod.split_train_val(len(self.train_set), dcfg.val_fraction, tcfg.seed)
+        self.selection = tcfg.selection
+        if self.selection == "val" and not self.val_idx:
+            self._log("warning: no validation videos (data.val_fraction = 0): selecting the last iteration")
+            self.selection = "last"
+        self.tious = data_mod.tiou_thresholds(dcfg)
+        self.train_transform = data_mod.train_transform(dcfg)
+        self.eval_transform = data_mod.eval_transform(dcfg)
+        first = self.train_set[self.train_idx[0]]
+        self.in_channels = int(first.x.shape[-1])
+        self.num_classes = len(self.class_names)
+
+        # ---- model
+        self.model = build_model(cfg, self.in_channels, self.num_classes).to(self.device)
+        self.optimizers = build_optimizers(self.model, cfg.optim)
+        self.ddp_model: torch.nn.Module = self.model
+        if self.ctx.enabled:
+            self.ddp_model = torch.nn.parallel.DistributedDataParallel(
+                self.model,
+                device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=len(self.optimizers) > 1,
+            )
+        self.sampler = data_mod.BatchSampler(len(self.train_idx), cfg.optim.batch_size, tcfg.seed)
+        self.iteration = 0
+        self.best: Dict[str, Any] = {"iteration": 0, "metric": -math.inf}
+        self.ckpt_dir = self.out_dir / "checkpoints"
+        self.metrics = MetricsLog(self.out_dir / "metrics.jsonl", self.out_dir / "tb", enabled=self.ctx.is_main)
+        if resume:
+            self._resume()
+        elif self.ctx.is_main:
+            if (self.ckpt_dir / "last.pt").exists():
+                raise ValueError(
+                    f"{self.out_dir} already holds a run (checkpoints/last.pt): pass --resume to continue it, "
+                    "or choose another --out"
+                )
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
+            atomic_write_text(self.out_dir / "config.yaml", cfg.to_yaml())
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> Dict[str, Any]:
+        return {
+            "config": to_dict(self.cfg),
+            "class_names": self.class_names,
+            "in_channels": self.in_channels,
+            "num_classes": self.num_classes,
+            "iteration": self.iteration,
+            "model": self.model.state_dict(),
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "sampler": self.sampler.state_dict(),
+            "rng": get_rng_state(),
+            "best": {k: v for k, v in self.best.items()},
+            "tal_pyg_version": _version(),
+        }
+
+    def _resume(self) -> None:
+        path = self.ckpt_dir / "last.pt"
+        state = load_checkpoint(path, map_location="cpu")
+        saved = state["config"]
+        now = to_dict(self.cfg)
+        diff = _diff_keys(saved, now)
+        # fields that may change on resume without changing the result
+        diff = [k for k in diff if k not in ("train.progress", "train.device", "train.num_threads")]
+        if diff:
+            raise CheckpointError(f"{path}: the configuration differs from the run being resumed ({', '.join(diff)})")
+        self.model.load_state_dict(state["model"])
+        for k, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][k])
+        self.sampler.load_state_dict(state["sampler"])
+        self.iteration = int(state["iteration"])
+        self.best = dict(state["best"])
+        set_rng_state(state["rng"])
+        self.metrics.truncate_after(self.iteration)
+        self._log(f"resumed {self.out_dir} at iteration {self.iteration}")
+
+    def _save(self, name: str, state: Optional[Dict[str, Any]] = None) -> None:
+        if self.ctx.is_main:
+            save_checkpoint(self.ckpt_dir / name, state if state is not None else self.state_dict())
+
+    # ------------------------------------------------------------------ loop
+    def train_step(self) -> Dict[str, float]:
+        """One iteration: every training phase of the head on one global batch."""
+        from tal_pyg.datasets import DenseBatch
+
+        cfg = self.cfg
+        global_batch = self.sampler.next_batch()
+        positions = list(range(self.ctx.rank, len(global_batch), self.ctx.world_size))
+        indices = [self.train_idx[global_batch[p]] for p in positions]
+        items = data_mod.sample_training_batch(self.train_set, indices, positions, self.train_transform,
+                                               cfg.train.seed, self.iteration)
+        batch = data_mod.to_device(DenseBatch.from_data_list(items), self.device)
+        model = unwrap(self.ddp_model)
+        self.ddp_model.train()
+        model.on_train_iteration(self.iteration)
+        logs: Dict[str, float] = {}
+        multi = len(self.optimizers) > 1
+        for phase, opt in self.optimizers.items():
+            opt.zero_grad(set_to_none=True)
+            output = self.ddp_model(batch.x, batch.mask)
+            losses = model.loss(output, batch.y, phase=phase)
+            total = losses["total"]
+            if not torch.isfinite(total):
+                raise FloatingPointError(f"iteration {self.iteration}: the {phase} loss is {total.item()}")
+            total.backward()
+            if cfg.optim.grad_clip:
+                params = [p for g in opt.param_groups for p in g["params"]]
+                torch.nn.utils.clip_grad_norm_(params, cfg.optim.grad_clip)
+            opt.step()
+            for k, v in losses.items():
+                logs[f"loss/{phase}/{k}" if multi else f"loss/{k}"] = float(v.detach())
+        self.iteration += 1
+        return logs
+
+    def evaluate(self, split: str) -> Dict[str, Any]:
+        """Detection + classification metrics on ``split`` ("val" or "test") with the current weights."""
+        if split == "val":
+            dataset, indices = self.train_set, self.val_idx
+        else:
+            dataset, indices = self.test_set, list(range(len(self.test_set)))
+        preds = predict_split(self.ddp_model, dataset, indices, self.eval_transform, self.class_names,
+                              self.device, self.cfg.train.eval_batch_size, self.ctx)
+        if split == "val":
+            gt = data_mod.subset_ground_truth(dataset.ground_truth, [dataset[i].video_name for i in indices])
+        else:
+            gt = dataset.ground_truth
+        ambiguous = getattr(dataset, "ambiguous", None) if self.cfg.data.ambiguous else None
+        metrics = evaluate_predictions(preds, gt, self.tious, ambiguous=ambiguous)
+        return {"metrics": metrics, "predictions": preds}
+
+    def fit(self) -> Dict[str, Any]:
+        cfg = self.cfg
+        total_iters = cfg.optim.iterations
+        params_total, _ = count_parameters(self.model)
+        self._log(
+            f"{cfg.name}: {cfg.model.head}{' + ACGNet' if cfg.model.acgnet.enabled else ''} | "
+            f"{params_total / 1e6:.2f} M parameters | train {len(self.train_idx)} / val {len(self.val_idx)} / "
+            f"test {len(self.test_set)} videos | {total_iters} iterations x {cfg.optim.batch_size} | "
+            f"device {self.device}{f' x {self.ctx.world_size} processes' if self.ctx.enabled else ''}"
+        )
+        pbar = _progress(total_iters, self.iteration, enabled=cfg.train.progress and self.ctx.is_main,
+                         desc=cfg.name)
+        t0 = time.time()
+        eval_split = "test" if self.selection == "test-oracle" else "val"
+        while self.iteration < total_iters:
+            logs = self.train_step()
+            it = self.iteration
+            if pbar is not None:
+                pbar.update(1)
+                if "loss/total" in logs:
+                    pbar.set_postfix(loss=f"{logs['loss/total']:.4f}")
+            if it % cfg.train.log_every == 0 or it == total_iters:
+                self.metrics.write(it, "train", logs)
+            if self.selection != "last" and (it % cfg.train.eval_every == 0 or it == total_iters):
+                m = self.evaluate(eval_split)["metrics"]
+                self.metrics.write(it, eval_split, _scalars(m))
+                if m["average_mAP"] > self.best["metric"]:
+                    self.best = {"iteration": it, "metric": float(m["average_mAP"]), "split": eval_split}
+                    state = self.state_dict()
+                    self._save("best.pt", {k: state[k] for k in
+                                           ("config", "class_names", "in_channels", "num_classes", "iteration",
+                                            "model", "best", "tal_pyg_version")})
+                if pbar is not None:
+                    pbar.set_postfix(loss=f"{logs.get('loss/total', float('nan')):.4f}",
+                                     **{f"{eval_split}_mAP": f"{100 * m['average_mAP']:.2f}"})
+            if it % cfg.train.checkpoint_every == 0 or it == total_iters:
+                self._save("last.pt")
+            if self.stop_after is not None and it >= self.stop_after and it < total_iters:
+                if pbar is not None:
+                    pbar.close()
+                self.ctx.barrier()
+                return {"interrupted_at": it}
+        if pbar is not None:
+            pbar.close()
+        train_seconds = time.time() - t0
+        return self._finish(train_seconds)
+
+    def _finish(self, train_seconds: float) -> Dict[str, Any]:
+        cfg = self.cfg
+        if self.selection == "last":
+            selected_iteration = self.iteration
+            self._save("best.pt", {k: v for k, v in self.state_dict().items()
+                                   if k not in ("optimizers", "sampler", "rng")})
+        else:
+            best = load_checkpoint(self.ckpt_dir / "best.pt") if self.ctx.is_main else None
+            best = self.ctx.broadcast_object(best)
+            self.model.load_state_dict(best["model"])
+            selected_iteration = int(best["iteration"])
+        t0 = time.time()
+        result = self.evaluate("test")
+        eval_seconds = time.time() - t0
+        metrics = result["metrics"]
+        metrics.update({
+            "split": cfg.data.test_split,
+            "selection": self.selection,
+            "selection_note": SELECTION_LABELS[self.selection],
+            "selected_iteration": selected_iteration,
+            "experiment": cfg.name,
+            "head": cfg.model.head,
+            "acgnet": cfg.model.acgnet.enabled,
+            "parameters": count_parameters(self.model)[0],
+            "train_seconds_this_session": round(train_seconds, 2),
+            "test_seconds": round(eval_seconds, 2),
+        })
+        if self.ctx.is_main:
+            from tal_pyg.evaluation import write_predictions
+
+            write_predictions(self.out_dir / "predictions.json", result["predictions"].results,
+                              version=f"tal_pyg {_version()} {cfg.name}")
+            atomic_write_json(self.out_dir / "eval.json", metrics)
+            self.metrics.write(self.iteration, "test", _scalars(metrics))
+            plot_training_curves(self.metrics.read(), self.out_dir / "training_curves.png", title=cfg.name)
+            self.metrics.close()
+            self._log(format_summary(metrics))
+        self.ctx.barrier()
+        return metrics
+
+
+def format_summary(metrics: Dict[str, Any]) -> str:
+    """A small table: mAP at each tIoU threshold, the average, and classification mAP (in %)."""
+    tious = metrics["tiou_thresholds"]
+    head = " | ".join(f"{t:.2f}" for t in tious)
+    vals = " | ".join(f"{100 * v:.2f}" for v in metrics["mAP"])
+    lines = [
+        f"test mAP (%) of {metrics.get('experiment', '')} — selection: {metrics.get('selection_note', '')}",
+        f"| tIoU | {head} | avg | cls mAP |",
+        f"|---|{'---|' * len(tious)}---|---|",
+        f"| mAP | {vals} | {100 * metrics['average_mAP']:.2f} | "
+        f"{100 * metrics.get('classification_mAP', float('nan')):.2f} |",
+    ]
+    return "\n".join(lines)
+
+
+def _scalars(metrics: Dict[str, Any]) -> Dict[str, float]:
+    out = {"average_mAP": float(metrics["average_mAP"])}
+    for t, v in zip(metrics["tiou_thresholds"], metrics["mAP"]):
+        out[f"mAP@{t:.2f}"] = float(v)
+    if "classification_mAP" in metrics:
+        out["classification_mAP"] = float(metrics["classification_mAP"])
+    return out
+
+
+def _diff_keys(a: Any, b: Any, prefix: str = "") -> List[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: List[str] = []
+        for k in sorted(set(a) | set(b)):
+            out += _diff_keys(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else str(k))
+        return out
+    return [] if a == b else [prefix]
+
+
+def _progress(total: int, initial: int, enabled: bool, desc: str):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True, leave=False)
+
+
+def _version() -> str:
+    from tal_pyg import __version__
+
+    return __version__
