@@ -1,0 +1,224 @@
+"""From per-snippet class activations to scored temporal proposals in seconds."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from tal_pyg.postprocess.contrast import SCORE_FORMS, outer_inner_scores
+from tal_pyg.postprocess.grouping import consecutive_runs
+from tal_pyg.postprocess.nms import class_nms, soft_nms
+from tal_pyg.postprocess.normalize import minmax_normalize
+from tal_pyg.postprocess.upsample import upsample_linear
+
+#: np.arange(0.0, 0.25, 0.025): the activation thresholds of BaS-Net and BaM (rounded to 4 decimals)
+DEFAULT_ACT_THRESHOLDS: Tuple[float, ...] = tuple(round(0.025 * i, 4) for i in range(10))
+
+
+def select_classes(
+    video_scores: ArrayLike, threshold: float, *, inclusive: bool = True, argmax_if_none: bool = True
+) -> np.ndarray:
+    """Indices of the classes whose video score passes ``threshold`` (``>=`` if ``inclusive`` else ``>``);
+    when none passes, the arg-max class (``argmax_if_none``) or nothing.
+
+    Args:
+        video_scores: ``[C]`` class probabilities of one video.
+
+    Returns:
+        int64 ``[K]`` ascending class indices.
+    """
+    s = np.asarray(video_scores, dtype=np.float64).reshape(-1)
+    if s.size == 0:
+        raise ValueError("select_classes: empty video score vector")
+    picked = np.nonzero(s >= threshold if inclusive else s > threshold)[0]
+    if picked.size == 0 and argmax_if_none:
+        picked = np.array([int(np.argmax(s))])
+    return picked.astype(np.int64)
+
+
+def steps_to_seconds(starts: ArrayLike, ends: ArrayLike, snippet_seconds: float, upsample: int = 1) -> np.ndarray:
+    r"""``[P, 2]`` seconds of proposals over (upsampled) steps ``[s, e]`` (inclusive), SPEC §6:
+    ``[s \cdot \delta, (e + 1)\,\delta)`` with ``\delta = snippet\_seconds / upsample``."""
+    step = float(snippet_seconds) / int(upsample)
+    s = np.asarray(starts, dtype=np.float64)
+    e = np.asarray(ends, dtype=np.float64)
+    return np.stack([s * step, (e + 1.0) * step], axis=-1)
+
+
+def generate_proposals(
+    activations: ArrayLike,
+    class_indices: ArrayLike,
+    class_scores: ArrayLike,
+    thresholds: Sequence[float],
+    *,
+    snippet_seconds: float,
+    upsample: int = 1,
+    threshold_on: Optional[ArrayLike] = None,
+    contrast: str = "thresholded",
+    score_form: str = "basnet",
+    margin_ratio: float = 0.25,
+    outer_weight: float = 1.0,
+    score_weight: float = 0.2,
+    min_length: int = 1,
+) -> np.ndarray:
+    r"""Multi-threshold proposals of one video, vectorised over (class, threshold).
+
+    1. ``activations`` and ``threshold_on`` are upsampled ``upsample`` times (:func:`upsample_linear`).
+    2. For every selected class k and threshold :math:`\theta`, the steps with
+       ``threshold_on[:, k] > theta`` are grouped into runs of consecutive steps (:func:`consecutive_runs`
+       on one ``[K * N, L]`` boolean matrix); runs shorter than ``min_length`` steps are dropped.
+    3. Each run is scored by :func:`outer_inner_scores` on the activation of its class, either as is
+       (``contrast="raw"``) or with the steps outside the active set of its threshold set to 0
+       (``contrast="thresholded"``, the BaS-Net reference behaviour), plus
+       ``score_weight * class_scores[k]``.
+    4. Steps map to seconds by :func:`steps_to_seconds`.
+
+    No suppression here: merge the proposals of all branches, then apply :func:`class_nms`.
+
+    Args:
+        activations: ``[T, K]`` activation of each selected class at snippet resolution (``[T]``: K = 1).
+        class_indices: ``[K]`` class index of each column.
+        class_scores: ``[K]`` video-level score of each column (``score_weight`` term).
+        thresholds: ``N`` thresholds.
+        snippet_seconds: seconds per snippet of ``activations``.
+        upsample: integer upsampling factor.
+        threshold_on: the sequence compared with the thresholds, ``[T, K]`` or ``[T]`` (shared by all
+            classes); default ``activations``.
+        contrast: ``"thresholded"`` or ``"raw"``.
+        score_form, margin_ratio, outer_weight: see :func:`outer_inner_scores`.
+        score_weight: weight of the video-level class score.
+        min_length: minimal proposal length in upsampled steps.
+
+    Returns:
+        float64 ``[P, 4]`` rows ``(class_index, score, start_s, end_s)``, ordered by class column,
+        threshold, start.
+    """
+    act = np.asarray(activations, dtype=np.float64)
+    if act.ndim == 1:
+        act = act[:, None]
+    if act.ndim != 2 or act.shape[0] == 0:
+        raise ValueError(f"generate_proposals: activations must be [T, K] with T >= 1, got shape {act.shape}")
+    t, k = act.shape
+    cls = np.asarray(class_indices, dtype=np.int64).reshape(-1)
+    cscore = np.asarray(class_scores, dtype=np.float64).reshape(-1)
+    if cls.shape[0] != k or cscore.shape[0] != k:
+        raise ValueError(
+            f"generate_proposals: {k} activation columns but {cls.shape[0]} class indices and "
+            f"{cscore.shape[0]} class scores"
+        )
+    if contrast not in ("thresholded", "raw"):
+        raise ValueError(f"generate_proposals: contrast must be 'thresholded' or 'raw', got {contrast!r}")
+    if score_form not in SCORE_FORMS:
+        raise ValueError(f"generate_proposals: score_form must be one of {SCORE_FORMS}, got {score_form!r}")
+    if snippet_seconds <= 0:
+        raise ValueError(f"generate_proposals: snippet_seconds must be > 0, got {snippet_seconds}")
+    th = np.asarray(list(thresholds), dtype=np.float64).reshape(-1)
+    if k == 0 or th.size == 0:
+        return np.zeros((0, 4), dtype=np.float64)
+    if threshold_on is None:
+        sig = act
+    else:
+        sig = np.asarray(threshold_on, dtype=np.float64)
+        if sig.ndim == 1:
+            sig = sig[:, None]
+        if sig.shape[0] != t or sig.shape[1] not in (1, k):
+            raise ValueError(
+                f"generate_proposals: threshold_on must be [T] or [T, K] = [{t}, {k}], got shape {sig.shape}"
+            )
+        sig = np.broadcast_to(sig, (t, k))
+    if upsample != 1:
+        act = upsample_linear(act, upsample)
+        sig = upsample_linear(sig, upsample)
+    n = th.size
+    length = act.shape[0]
+    active = (sig.T[:, None, :] > th[None, :, None]).reshape(k * n, length)  # row = class * N + threshold
+    rows, starts, ends = consecutive_runs(active)
+    keep = (ends - starts + 1) >= max(int(min_length), 1)
+    rows, starts, ends = rows[keep], starts[keep], ends[keep]
+    if rows.size == 0:
+        return np.zeros((0, 4), dtype=np.float64)
+    col = rows // n
+    if contrast == "thresholded":
+        signal = np.where(active, np.repeat(act.T, n, axis=0), 0.0)
+        score = outer_inner_scores(signal, rows, starts, ends, form=score_form,
+                                   margin_ratio=margin_ratio, outer_weight=outer_weight)
+    else:
+        score = outer_inner_scores(act.T, col, starts, ends, form=score_form,
+                                   margin_ratio=margin_ratio, outer_weight=outer_weight)
+    score = score + score_weight * cscore[col]
+    seconds = steps_to_seconds(starts, ends, snippet_seconds, upsample)
+    return np.column_stack([cls[col].astype(np.float64), score, seconds])
+
+
+@dataclass
+class ProposalConfig:
+    """The single-branch localisation recipe of BaS-Net (SPEC §5.1), usable by any head that exposes a
+    ``[T, C]`` class activation sequence: select classes, min-max normalise, upsample, multi-threshold
+    grouping, outer-inner contrast + ``score_weight`` x video score, class-wise (soft-)NMS."""
+
+    class_threshold: float = 0.25
+    class_threshold_inclusive: bool = True
+    argmax_if_none: bool = True
+    thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS
+    upsample: int = 24
+    contrast: str = "thresholded"
+    score_form: str = "basnet"
+    margin_ratio: float = 0.25
+    outer_weight: float = 1.0
+    score_weight: float = 0.2
+    min_length: int = 1
+    nms_threshold: float = 0.7
+    nms_length_offset: float = 0.0
+    soft_nms: bool = False
+    soft_nms_sigma: float = 0.5
+
+
+def suppress(proposals: np.ndarray, nms_threshold: float, *, use_soft_nms: bool = False,
+             soft_nms_sigma: float = 0.5, length_offset: float = 0.0) -> np.ndarray:
+    """Class-wise NMS (:func:`class_nms`) or Gaussian soft-NMS (:func:`soft_nms`)."""
+    if use_soft_nms:
+        return soft_nms(proposals, sigma=soft_nms_sigma, length_offset=length_offset)
+    return class_nms(proposals, nms_threshold, length_offset=length_offset)
+
+
+def cas_to_proposals(
+    cas: ArrayLike,
+    video_scores: ArrayLike,
+    snippet_seconds: float,
+    config: Optional[ProposalConfig] = None,
+    *,
+    normalize: bool = True,
+) -> np.ndarray:
+    """The :class:`ProposalConfig` recipe on one video.
+
+    Args:
+        cas: ``[T, C]`` class activation sequence (logits or probabilities) of the valid snippets.
+        video_scores: ``[C]`` class probabilities of the video.
+        snippet_seconds: seconds per snippet of ``cas``.
+        config: the recipe's parameters (default: BaS-Net's).
+        normalize: min-max normalise each class over time first (:func:`minmax_normalize`).
+
+    Returns:
+        ``[P, 4]`` rows ``(class_index, score, start_s, end_s)``.
+    """
+    cfg = config or ProposalConfig()
+    a = np.asarray(cas, dtype=np.float64)
+    scores = np.asarray(video_scores, dtype=np.float64).reshape(-1)
+    if a.ndim != 2 or a.shape[1] != scores.shape[0]:
+        raise ValueError(f"cas_to_proposals: cas must be [T, C] with C = {scores.shape[0]}, got shape {a.shape}")
+    classes = select_classes(scores, cfg.class_threshold, inclusive=cfg.class_threshold_inclusive,
+                             argmax_if_none=cfg.argmax_if_none)
+    if classes.size == 0:
+        return np.zeros((0, 4), dtype=np.float64)
+    if normalize:
+        a = minmax_normalize(a, axis=0)
+    props = generate_proposals(
+        a[:, classes], classes, scores[classes], cfg.thresholds, snippet_seconds=snippet_seconds,
+        upsample=cfg.upsample, contrast=cfg.contrast, score_form=cfg.score_form,
+        margin_ratio=cfg.margin_ratio, outer_weight=cfg.outer_weight, score_weight=cfg.score_weight,
+        min_length=cfg.min_length,
+    )
+    return suppress(props, cfg.nms_threshold, use_soft_nms=cfg.soft_nms, soft_nms_sigma=cfg.soft_nms_sigma,
+                    length_offset=cfg.nms_length_offset)

@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+from _reference import generate_ref
+
+from tal_pyg.postprocess import (
+    DEFAULT_ACT_THRESHOLDS,
+    ProposalConfig,
+    cas_to_proposals,
+    class_nms,
+    generate_proposals,
+    minmax_normalize,
+    select_classes,
+    steps_to_seconds,
+)
+
+
+def _smooth_cas(rng, t, k):
+    x = rng.random((t, k))
+    kernel = np.ones(5) / 5
+    return np.stack([np.convolve(x[:, i], kernel, mode="same") for i in range(k)], 1)
+
+
+@pytest.mark.parametrize("contrast", ["thresholded", "raw"])
+@pytest.mark.parametrize("form", ["basnet", "dgam"])
+def test_matches_loop_reference(contrast, form):
+    rng = np.random.default_rng(0)
+    act = minmax_normalize(_smooth_cas(rng, 31, 3))
+    classes, cscores = np.array([2, 5, 7]), np.array([0.9, 0.4, 0.3])
+    kw = dict(contrast=contrast)
+    w = 1.0 if form == "basnet" else 0.3
+    got = generate_proposals(act, classes, cscores, DEFAULT_ACT_THRESHOLDS, snippet_seconds=0.64, upsample=4,
+                             score_form=form, outer_weight=w, min_length=2, **kw)
+    exp = generate_ref(act, classes, cscores, DEFAULT_ACT_THRESHOLDS, 0.64, upsample=4, contrast=contrast,
+                       form=form, w=w, min_len=2)
+    assert got.shape == exp.shape and got.shape[0] > 20
+    np.testing.assert_allclose(got, exp, atol=1e-12)
+
+
+def test_separate_threshold_signal_matches_reference():
+    rng = np.random.default_rng(1)
+    act = minmax_normalize(_smooth_cas(rng, 20, 2))
+    mag = minmax_normalize(_smooth_cas(rng, 20, 1))[:, 0]
+    th = [0.4, 0.45, 0.5, 0.55, 0.6]
+    got = generate_proposals(act, [0, 1], [0.5, 0.5], th, snippet_seconds=1.0, upsample=3, threshold_on=mag,
+                             contrast="raw")
+    exp = generate_ref(act, [0, 1], [0.5, 0.5], th, 1.0, upsample=3, threshold_on=mag, contrast="raw")
+    np.testing.assert_allclose(got, exp, atol=1e-12)
+
+
+def test_hand_example_seconds_and_score():
+    # one class, T = 6 snippets of 0.64 s, no upsampling, one threshold
+    act = np.array([0.0, 0.1, 0.9, 0.8, 0.1, 0.0])
+    p = generate_proposals(act, [4], [0.5], [0.5], snippet_seconds=0.64)
+    # run [2, 3], n = 2: left margin ceil(0.5) = 1 -> {1}, right floor(0.5) = 0 -> {}; thresholded signal is 0 there
+    assert p.shape == (1, 4)
+    assert p[0, 0] == 4
+    assert p[0, 1] == pytest.approx(0.85 - 0.0 + 0.2 * 0.5)
+    np.testing.assert_allclose(p[0, 2:], [2 * 0.64, 4 * 0.64])
+    raw = generate_proposals(act, [4], [0.5], [0.5], snippet_seconds=0.64, contrast="raw")
+    assert raw[0, 1] == pytest.approx(0.85 - 0.1 + 0.1)
+
+
+def test_steps_to_seconds_spec_mapping():
+    # SPEC §6: [s, e] -> [s * step, (e + 1) * step), step = snippet_seconds / upsample
+    np.testing.assert_allclose(steps_to_seconds([0, 24], [23, 47], 0.64, upsample=24), [[0.0, 0.64], [0.64, 1.28]])
+    # resampled video: T_orig = 1000 snippets sampled to 750 -> snippet_seconds = 0.64 * 1000 / 750
+    np.testing.assert_allclose(steps_to_seconds([749], [749], 0.64 * 1000 / 750), [[749 * 0.64 * 4 / 3, 640.0]])
+
+
+def test_select_classes():
+    s = np.array([0.1, 0.25, 0.3, 0.05])
+    assert select_classes(s, 0.25).tolist() == [1, 2]
+    assert select_classes(s, 0.25, inclusive=False).tolist() == [2]
+    assert select_classes(s, 0.5).tolist() == [2]
+    assert select_classes(s, 0.5, argmax_if_none=False).tolist() == []
+
+
+def test_cas_to_proposals_finds_the_planted_action():
+    t = 50
+    cas = np.full((t, 3), -1.0)
+    cas[20:30, 1] = 3.0
+    props = cas_to_proposals(cas, [0.05, 0.9, 0.05], snippet_seconds=0.64, config=ProposalConfig())
+    assert set(props[:, 0].tolist()) == {1.0}
+    best = props[np.argmax(props[:, 1])]
+    # linear upsampling ramps between snippets 19 and 20 / 29 and 30
+    assert best[2] == pytest.approx(19 * 0.64, abs=0.64) and best[3] == pytest.approx(30 * 0.64, abs=0.64)
+    # NMS was applied: the survivors overlap less than the threshold
+    np.testing.assert_array_equal(class_nms(props, 0.7), props)
