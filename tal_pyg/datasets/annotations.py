@@ -1,0 +1,200 @@
+"""Reading and checking temporal annotations (ActivityNet JSON, split lists, class lists, Ambiguous).
+
+The common in-memory form is :class:`VideoAnnotation`: the video's subset, its duration in
+seconds (``None`` when the file has none, as in BaS-Net's ``gt.json``) and its instances
+``(start_s, end_s, label)``. Segments given as strings (BaS-Net writes ``["18.6", "24.8"]``) are
+converted to floats. Instances labelled ``"Ambiguous"`` (THUMOS'14) are kept apart so that an
+evaluator can ignore predictions on them (see :attr:`VideoAnnotation.ambiguous`).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+AMBIGUOUS_LABEL = "Ambiguous"
+
+# Names that the public annotation files use for the two WTAL splits.
+TRAIN_SUBSETS = ("train", "training")
+TEST_SUBSETS = ("test", "testing")
+
+
+@dataclass
+class VideoAnnotation:
+    """Temporal annotation of one video.
+
+    Attributes:
+        subset: subset name as written in the file (``"train"``, ``"validation"``, ...) or ``None``.
+        duration: length in seconds, or ``None`` if the file has none.
+        instances: ``[(start_s, end_s, label), ...]`` (the ``Ambiguous`` ones excluded).
+        ambiguous: ``[(start_s, end_s), ...]`` of segments labelled ``Ambiguous``.
+        video_labels: optional explicit weak labels (e.g. W-TALC ``labels_all``); ``None`` = the
+            union of the instance labels.
+    """
+
+    subset: Optional[str] = None
+    duration: Optional[float] = None
+    instances: List[Tuple[float, float, str]] = field(default_factory=list)
+    ambiguous: List[Tuple[float, float]] = field(default_factory=list)
+    video_labels: Optional[List[str]] = None
+
+    def weak_labels(self) -> List[str]:
+        """The video-level labels (explicit ones, else the sorted union of instance labels)."""
+        if self.video_labels is not None:
+            return list(self.video_labels)
+        return sorted({lab for _, _, lab in self.instances})
+
+
+def _to_float(value: Any, where: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {value!r} is not a number") from None
+    if not math.isfinite(out):
+        raise ValueError(f"{where}: {value!r} is not finite")
+    return out
+
+
+def parse_activitynet_database(obj: Any, source: str) -> Dict[str, VideoAnnotation]:
+    """Check and convert an ActivityNet-format ground truth ``{"database": {video: {...}}}``.
+
+    ``source`` names the file in error messages. Raises ``ValueError`` on any malformed entry.
+    """
+    if not isinstance(obj, dict) or not isinstance(obj.get("database"), dict):
+        raise ValueError(f"{source}: malformed ground truth: expected an object with a 'database' object")
+    out: Dict[str, VideoAnnotation] = {}
+    for video, entry in obj["database"].items():
+        where = f"{source}: video {video!r}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: entry must be an object")
+        subset = entry.get("subset")
+        if subset is not None and not isinstance(subset, str):
+            raise ValueError(f"{where}: 'subset' must be a string")
+        duration = entry.get("duration")
+        if duration is not None:
+            duration = _to_float(duration, f"{where}: duration")
+            if duration <= 0:
+                raise ValueError(f"{where}: duration {duration} must be positive")
+        anns = entry.get("annotations", [])
+        if not isinstance(anns, list):
+            raise ValueError(f"{where}: 'annotations' must be a list")
+        va = VideoAnnotation(subset=subset, duration=duration)
+        for k, ann in enumerate(anns):
+            w = f"{where}: annotation {k}"
+            if not isinstance(ann, dict) or "segment" not in ann or "label" not in ann:
+                raise ValueError(f"{w}: needs 'segment' and 'label'")
+            seg = ann["segment"]
+            if not isinstance(seg, (list, tuple)) or len(seg) != 2:
+                raise ValueError(f"{w}: 'segment' must be [start, end], got {seg!r}")
+            s, e = _to_float(seg[0], f"{w}: segment start"), _to_float(seg[1], f"{w}: segment end")
+            if e < s:
+                raise ValueError(f"{w}: segment end {e} is before its start {s}")
+            label = ann["label"]
+            if not isinstance(label, str):
+                raise ValueError(f"{w}: 'label' must be a string, got {label!r}")
+            if label == AMBIGUOUS_LABEL:
+                va.ambiguous.append((s, e))
+            else:
+                va.instances.append((s, e, label))
+        labels = entry.get("video_labels")
+        if labels is not None:
+            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                raise ValueError(f"{where}: 'video_labels' must be a list of strings")
+            va.video_labels = list(labels)
+        out[str(video)] = va
+    return out
+
+
+def load_activitynet_json(path: PathLike) -> Dict[str, VideoAnnotation]:
+    """Read an ActivityNet-format ground-truth file (BaS-Net ``gt.json``, DGAM ``gt_anet12.json`` ...)."""
+    path = Path(path)
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            obj = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: ground-truth file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: malformed ground truth: not valid JSON ({e})") from None
+    return parse_activitynet_database(obj, str(path))
+
+
+def to_activitynet(annotations: Dict[str, VideoAnnotation], subset: Optional[str] = None,
+                   with_duration: bool = True) -> Dict[str, Any]:
+    """Build an ActivityNet-format dict (float segments) from :class:`VideoAnnotation` objects.
+
+    ``subset`` replaces each video's subset name when given (so that an evaluator can select it).
+    """
+    db: Dict[str, Any] = {}
+    for video, va in annotations.items():
+        entry: Dict[str, Any] = {"subset": subset if subset is not None else va.subset}
+        if with_duration and va.duration is not None:
+            entry["duration"] = va.duration
+        entry["annotations"] = [{"segment": [s, e], "label": lab} for s, e, lab in va.instances]
+        db[video] = entry
+    return {"database": db}
+
+
+def read_name_list(path: PathLike) -> List[str]:
+    """Read a text file of names, one per line (blank lines and ``#`` comments ignored)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: list file not found") from None
+    names = [ln.strip() for ln in text.splitlines()]
+    names = [n for n in names if n and not n.startswith("#")]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})[:5]
+        raise ValueError(f"{path}: duplicated names {dup}")
+    return names
+
+
+def read_ambiguous(path: PathLike) -> Dict[str, List[Tuple[float, float]]]:
+    """Read THUMOS'14 ``Ambiguous_test.txt`` (``video  start end`` per line, any whitespace, CRLF ok)."""
+    path = Path(path)
+    out: Dict[str, List[Tuple[float, float]]] = {}
+    for k, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 3:
+            raise ValueError(f"{path}: line {k + 1}: expected 'video start end', got {line!r}")
+        s = _to_float(parts[1], f"{path}: line {k + 1}")
+        e = _to_float(parts[2], f"{path}: line {k + 1}")
+        out.setdefault(parts[0], []).append((s, e))
+    return out
+
+
+def merge_ambiguous(*maps: Dict[str, List[Tuple[float, float]]]) -> Dict[str, List[Tuple[float, float]]]:
+    """Union of several ``{video: [(s, e), ...]}`` maps without duplicates (sorted per video)."""
+    out: Dict[str, set] = {}
+    for m in maps:
+        for v, segs in m.items():
+            out.setdefault(v, set()).update((float(s), float(e)) for s, e in segs)
+    return {v: sorted(segs) for v, segs in sorted(out.items())}
+
+
+def split_matches(subset: Optional[str], split: str, aliases: Dict[str, Sequence[str]]) -> bool:
+    """Whether a file's ``subset`` name belongs to the WTAL ``split`` under ``aliases``."""
+    if subset is None:
+        return False
+    return subset in aliases.get(split, (split,))
+
+
+def default_subset_aliases(subsets: Iterable[Optional[str]]) -> Dict[str, Tuple[str, ...]]:
+    """Guess which file subset names form the WTAL train / test splits.
+
+    THUMOS'14 files say ``validation``/``test`` (validation = train); ActivityNet1.2 files say
+    ``training``/``validation`` (validation = test). Plain ``train``/``test`` map to themselves.
+    """
+    present = {s for s in subsets if s is not None}
+    if "validation" in present and ("training" in present or "train" in present):
+        return {"train": ("train", "training"), "test": ("validation", "test", "testing")}
+    if "validation" in present:
+        return {"train": ("validation", "train", "training"), "test": ("test", "testing")}
+    return {"train": TRAIN_SUBSETS, "test": TEST_SUBSETS}

@@ -1,0 +1,62 @@
+"""Safe, lazy access to ``.npy`` feature files.
+
+Only the header of a file is read when a dataset is opened (:func:`read_npy_header`); the data
+are memory-mapped when a video is requested (:func:`load_npy`), so a dataset larger than RAM
+(ActivityNet1.2 is ~10 GB) can be used. Pickled (``dtype=object``) files are refused unless the
+caller passes ``allow_pickle=True`` explicitly.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Tuple, Union
+
+import numpy as np
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def read_npy_header(path: PathLike) -> Tuple[Tuple[int, ...], np.dtype]:
+    """Return ``(shape, dtype)`` of an ``.npy`` file without reading its data.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is not a valid ``.npy`` file (message names the file).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version in ((2, 0), (3, 0)):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:  # pragma: no cover - future numpy formats
+                raise ValueError(f"unsupported .npy format version {version}")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: feature file not found") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise ValueError(f"{path}: not a valid .npy file ({e})") from None
+    return tuple(int(s) for s in shape), np.dtype(dtype)
+
+
+def load_npy(path: PathLike, mmap: bool = True, allow_pickle: bool = False) -> np.ndarray:
+    """Load an ``.npy`` file, memory-mapped read-only by default (``np.load(mmap_mode="r")``).
+
+    Object (pickled) arrays need ``allow_pickle=True``; they cannot be memory-mapped.
+    """
+    path = Path(path)
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as e:
+        if "pickle" not in str(e).lower() and "object" not in str(e).lower():
+            raise ValueError(f"{path}: cannot read .npy file ({e})") from None
+        if not allow_pickle:
+            raise ValueError(
+                f"{path}: file holds a pickled object array; loading it can run arbitrary code. "
+                "Pass trust_pickle=True (command line: --trust-pickle) only for files you trust, "
+                "or convert it once with `tal-pyg convert --trust-pickle`."
+            ) from None
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: file not found") from None
+    return np.load(path, allow_pickle=True, encoding="latin1")
