@@ -1,1 +1,8 @@
+"""Graph construction for ACGNet: the action complement graph (SPEC §2) and sparse adjacency helpers."""
+from tal_pyg.graph.action_complement_graph import (
+    DEFAULT_BLOCK_ELEMENTS,
+    GRAPH_VARIANTS,
+    build_action_complement_graph,
+)
 
+__all__ = ["DEFAULT_BLOCK_ELEMENTS", "GRAPH_VARIANTS", "build_action_complement_graph"]

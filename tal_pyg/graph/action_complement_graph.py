@@ -1,0 +1,274 @@
+r"""Construction of the action complement graph (ACG) of ACGNet (AAAI 2022, Eq. 1-4).
+
+For one video with snippet features :math:`F \in \mathbb{R}^{T \times D}`:
+
+.. math::
+
+    A^s_{ij} &= \cos(f_i, f_j) = \frac{f_i \cdot f_j}{\max(\|f_i\|, \epsilon)\,\max(\|f_j\|, \epsilon)}
+    && \text{(Eq. 1)} \\
+    A^t_{ij} &= 1 - \frac{\max(Z - |i - j|, 0)}{Z} && \text{(Eq. 2)} \\
+    A_{ij} &= \frac{A^s_{ij} + \alpha A^t_{ij}}{2} && \text{(Eq. 3)} \\
+    A'_{ij} &= A_{ij}\,[A_{ij} > \lambda]\,[\mathrm{rank}_i(j) \le K] && \text{(Eq. 4)} \\
+    \hat A_{ij} &= A'_{ij} / \textstyle\sum_{j'} A'_{ij'}
+
+The graph is returned in PyG form: the edge ``j -> i`` (``edge_index[0] = j`` is the source,
+``edge_index[1] = i`` the target) carries the row-normalised weight :math:`\hat A_{ij}`, so that
+aggregating over the incoming edges of node ``i`` computes :math:`(\hat A F)_i`.
+
+The dense :math:`T \times T` matrix is the only quadratic object; it is computed in row blocks so
+that peak memory is :math:`O(\text{block} \cdot T + T \cdot K)`, never :math:`O(T^2)`.
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+__all__ = ["GRAPH_VARIANTS", "DEFAULT_BLOCK_ELEMENTS", "build_action_complement_graph"]
+
+#: Graph variants (paper Table 3): ``full`` = G3 :math:`(A^s + \alpha A^t)/2` (the ACG),
+#: ``similarity`` = G1 :math:`A^s`, ``similarity_minus_temporal`` = G2
+#: :math:`(A^s - \alpha A^t)/2`, ``temporal_only`` = :math:`A^t` (features only fix the length).
+GRAPH_VARIANTS = ("full", "similarity", "similarity_minus_temporal", "temporal_only")
+
+#: Default number of entries of the dense similarity matrix computed at once (``2**24`` =
+#: 64 MiB in float32). With ``block_size=None`` the row block is derived from it.
+DEFAULT_BLOCK_ELEMENTS = 2**24
+
+#: Norms below this value count as zero: a zero feature vector has cosine 0 with everything.
+COSINE_EPS = 1e-12
+
+_NAME = "build_action_complement_graph"
+
+
+def _check_args(
+    x: Tensor,
+    mask: Optional[Tensor],
+    k: int,
+    threshold: float,
+    alpha: float,
+    z: int,
+    graph: str,
+    block_size: Optional[int],
+) -> Tuple[Tensor, Optional[Tensor]]:
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{_NAME}: x must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() not in (2, 3):
+        raise ValueError(
+            f"{_NAME}: x must have shape [T, D] or [B, T, D], got {x.dim()} dimensions "
+            f"(shape {tuple(x.shape)})"
+        )
+    if not x.is_floating_point():
+        raise ValueError(f"{_NAME}: x must be a floating point tensor, got {x.dtype}")
+    if x.numel() > 0 and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{_NAME}: x contains NaN or inf values")
+    x3 = x.unsqueeze(0) if x.dim() == 2 else x
+    if mask is not None:
+        if not isinstance(mask, Tensor):
+            raise ValueError(f"{_NAME}: mask must be a torch.Tensor or None")
+        if mask.dim() == 1 and x.dim() == 2:
+            mask = mask.unsqueeze(0)
+        if mask.dtype != torch.bool:
+            raise ValueError(f"{_NAME}: mask must be a bool tensor, got {mask.dtype}")
+        if tuple(mask.shape) != tuple(x3.shape[:2]):
+            raise ValueError(
+                f"{_NAME}: mask must have shape {tuple(x3.shape[:2])} (the [B, T] of x), "
+                f"got {tuple(mask.shape)}"
+            )
+        mask = mask.to(x.device)
+        if bool(mask.all()):
+            mask = None
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"{_NAME}: k must be a positive int, got {k!r}")
+    if isinstance(z, bool) or not isinstance(z, int) or z < 1:
+        raise ValueError(f"{_NAME}: z must be a positive int, got {z!r}")
+    if threshold != threshold:  # NaN
+        raise ValueError(f"{_NAME}: threshold must not be NaN")
+    if not torch.isfinite(torch.tensor(float(alpha))):
+        raise ValueError(f"{_NAME}: alpha must be finite, got {alpha!r}")
+    if graph not in GRAPH_VARIANTS:
+        raise ValueError(f"{_NAME}: graph must be one of {GRAPH_VARIANTS}, got {graph!r}")
+    if block_size is not None and (
+        isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1
+    ):
+        raise ValueError(f"{_NAME}: block_size must be a positive int or None, got {block_size!r}")
+    return x3, mask
+
+
+def _temporal_diffusion(rows: Tensor, num_cols: int, z: int, dtype: torch.dtype) -> Tensor:
+    """:math:`A^t` (Eq. 2) for the given target rows: ``[len(rows), num_cols]``."""
+    cols = torch.arange(num_cols, device=rows.device)
+    dist = (rows.unsqueeze(1) - cols.unsqueeze(0)).abs_()
+    # max(Z - |i-j|, 0) is an integer: compute it exactly, then divide once and subtract once
+    near = (z - dist).clamp_(min=0).to(dtype)
+    return near.div_(z).neg_().add_(1.0)
+
+
+def _block_matrix(
+    xn: Tensor,
+    videos: slice,
+    rows: slice,
+    graph: str,
+    alpha: float,
+    z: int,
+    col_mask: Optional[Tensor],
+) -> Tensor:
+    """The dense matrix ``A`` (Eq. 3 or a variant) for ``xn[videos]``, target ``rows``.
+
+    Returns ``[b, r, T]``; padded columns are set to ``-inf`` so they are never selected.
+    """
+    xb = xn[videos]
+    num_videos, num_nodes = xb.shape[0], xb.shape[1]
+    if graph == "temporal_only":
+        row_ids = torch.arange(rows.start, rows.stop, device=xn.device)
+        a = _temporal_diffusion(row_ids, num_nodes, z, xn.dtype)
+        a = a.unsqueeze(0).expand(num_videos, -1, -1).clone()
+    else:
+        a = torch.bmm(xb[:, rows], xb.transpose(1, 2))  # cosine similarity As (Eq. 1)
+        if graph != "similarity":
+            row_ids = torch.arange(rows.start, rows.stop, device=xn.device)
+            at = _temporal_diffusion(row_ids, num_nodes, z, xn.dtype)
+            sign = 1.0 if graph == "full" else -1.0
+            a.add_(at, alpha=sign * alpha).mul_(0.5)  # (As +- alpha At) / 2 (Eq. 3)
+    if col_mask is not None:
+        a.masked_fill_(~col_mask[videos].unsqueeze(1), float("-inf"))
+    return a
+
+
+def _sparsify_block(
+    a: Tensor, k: int, threshold: float, row_mask: Optional[Tensor]
+) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Eq. 4 and the row normalisation on one block ``a`` of shape ``[b, r, T]``.
+
+    Returns ``(video, row, col, weight)`` of the kept entries, ordered by (video, row, col).
+    """
+    num_cols = a.shape[-1]
+    kk = min(k, num_cols)
+    if kk < num_cols:
+        # Top-K per row. torch.topk picks arbitrarily among ties, so rows where the K-th value
+        # is tied with unselected entries are re-selected by the documented rule below.
+        values, index = a.topk(kk, dim=-1, largest=True, sorted=False)
+        kth = values.amin(dim=-1, keepdim=True)  # [b, r, 1]
+        ambiguous = (a >= kth).sum(dim=-1) > kk
+        ambiguous &= kth.squeeze(-1) > threshold  # ties at or below lambda are dropped anyway
+        if row_mask is not None:
+            ambiguous &= row_mask
+        if bool(ambiguous.any()):
+            sub, sub_kth = a[ambiguous], kth[ambiguous]  # [R, T], [R, 1]
+            greater, equal = sub > sub_kth, sub == sub_kth
+            need = kk - greater.sum(dim=-1, keepdim=True)
+            chosen = greater | (equal & (equal.cumsum(dim=-1) <= need))  # lowest j wins
+            sub_index = chosen.nonzero()[:, 1].view(-1, kk)
+            index[ambiguous] = sub_index
+            values[ambiguous] = sub.gather(1, sub_index)
+        index, order = index.sort(dim=-1)
+        values = values.gather(-1, order)
+        keep = values > threshold
+    else:
+        values = a
+        index = None
+        keep = a > threshold
+    if row_mask is not None:
+        keep &= row_mask.unsqueeze(-1)
+    kept = torch.where(keep, values, torch.zeros((), dtype=values.dtype, device=values.device))
+    row_sum = kept.sum(dim=-1, keepdim=True)
+    safe = torch.where(row_sum != 0, row_sum, torch.ones_like(row_sum))
+    normalised = torch.where(row_sum != 0, kept / safe, torch.zeros_like(kept))
+    video, row, pos = keep.nonzero(as_tuple=True)
+    col = pos if index is None else index[video, row, pos]
+    return video, row, col, normalised[video, row, pos]
+
+
+@torch.no_grad()
+def build_action_complement_graph(
+    x: Tensor,
+    mask: Optional[Tensor] = None,
+    *,
+    k: int = 50,
+    threshold: float = 0.85,
+    alpha: float = 1.0,
+    z: int = 10,
+    graph: str = "full",
+    block_size: Optional[int] = None,
+) -> Tuple[Tensor, Tensor]:
+    r"""Build the sparse action complement graph of every video in a batch.
+
+    See the module docstring for the formulas (Eq. 1-4 and the row normalisation).
+
+    Args:
+        x: snippet features ``[T, D]`` (one video) or ``[B, T, D]`` (a padded batch).
+        mask: ``[B, T]`` (or ``[T]``) bool, ``True`` for real snippets. Padded snippets are
+            neither sources nor targets of any edge and do not take part in the top-K ranking.
+        k: keep at most the ``K`` largest entries of each row of :math:`A`; ``min(K, T)`` is
+            used, so ``K >= T`` means no top-K sparsification (a dense graph up to ``threshold``).
+        threshold: :math:`\lambda`; only entries with :math:`A_{ij} > \lambda` are kept
+            (``float("-inf")`` disables the criterion).
+        alpha: :math:`\alpha`, weight of the temporal diffusion graph.
+        z: :math:`Z`, diffusion range of Eq. 2 (entries with :math:`|i-j| \ge Z` get 1).
+        graph: one of :data:`GRAPH_VARIANTS`.
+        block_size: number of target rows of the dense matrix computed at once (over all
+            videos of the batch). ``None`` derives it from :data:`DEFAULT_BLOCK_ELEMENTS`.
+            If ``block_size >= T`` whole videos are processed together, otherwise one video
+            at a time in row blocks. The result does not depend on it.
+
+    Returns:
+        ``(edge_index, edge_weight)``: ``edge_index`` ``[2, E]`` long with node id
+        ``b * T + t`` (source ``j`` in row 0, target ``i`` in row 1), sorted by target then
+        source; ``edge_weight`` ``[E]`` holds :math:`\hat A_{ij}` (rows sum to 1; a row
+        without edges has none; if kept weights of a row sum to exactly 0, which needs
+        ``threshold < 0``, its weights are 0).
+
+    Notes:
+        * Cosine similarity of a zero vector with anything is 0 (norms are clamped to
+          ``1e-12``).
+        * Ties at the K-th place: all entries strictly greater than the K-th largest value are
+          kept, and among the entries *equal* to it the ones with the smallest column (source)
+          index ``j`` fill the remaining places. The result is deterministic.
+        * The diagonal is not removed and the graph is not symmetrised (with the defaults
+          :math:`A_{ii} = 0.5 < \lambda`, so no self-loops survive).
+        * Computed under ``torch.no_grad()``; ``float16``/``bfloat16`` inputs are processed
+          in ``float32``, ``float64`` stays ``float64``.
+    """
+    x3, mask = _check_args(x, mask, k, threshold, alpha, z, graph, block_size)
+    num_videos, num_nodes, _ = x3.shape
+    device = x3.device
+    if num_videos == 0 or num_nodes == 0:
+        return (
+            torch.empty(2, 0, dtype=torch.long, device=device),
+            torch.empty(0, dtype=x3.dtype if x3.dtype == torch.float64 else torch.float32,
+                        device=device),
+        )
+    dtype = torch.float64 if x3.dtype == torch.float64 else torch.float32
+    if graph == "temporal_only":
+        xn = x3.new_empty(num_videos, num_nodes, 0, dtype=dtype)
+    else:
+        xn = torch.nn.functional.normalize(x3.to(dtype), p=2.0, dim=-1, eps=COSINE_EPS)
+    if block_size is None:
+        block_size = max(1, DEFAULT_BLOCK_ELEMENTS // num_nodes)
+
+    if block_size >= num_nodes:
+        per_block = max(1, block_size // num_nodes)
+        blocks = [
+            (slice(b, min(b + per_block, num_videos)), slice(0, num_nodes))
+            for b in range(0, num_videos, per_block)
+        ]
+    else:  # a single video is larger than the block: one video at a time, in row blocks
+        blocks = [
+            (slice(b, b + 1), slice(r, min(r + block_size, num_nodes)))
+            for b in range(num_videos)
+            for r in range(0, num_nodes, block_size)
+        ]
+
+    sources, targets, weights = [], [], []
+    for videos, rows in blocks:
+        a = _block_matrix(xn, videos, rows, graph, alpha, z, mask)
+        row_mask = None if mask is None else mask[videos, rows]
+        video, row, col, weight = _sparsify_block(a, k, threshold, row_mask)
+        del a
+        offset = (video + videos.start) * num_nodes
+        sources.append(offset + col)
+        targets.append(offset + row + rows.start)
+        weights.append(weight)
+    edge_index = torch.stack([torch.cat(sources), torch.cat(targets)], dim=0)
+    return edge_index, torch.cat(weights)

@@ -1,0 +1,227 @@
+"""ACGNet against a dense T x T reference of Eq. 5-7 built from tests/graph/acg_reference.py."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
+from acg_reference import dense_acg  # noqa: E402
+
+from tal_pyg.graph import build_action_complement_graph  # noqa: E402
+from tal_pyg.nn import HAS_TORCH_SPARSE, ACGNet  # noqa: E402
+
+GRAPH = dict(k=5, threshold=0.3, z=3)
+
+
+def reference_acgnet(model: ACGNet, x: np.ndarray, lengths=None) -> np.ndarray:
+    """F' = F + A_hat F + ReLU(A_hat ... ReLU(A_hat F W1) ... WM), one dense A_hat per video."""
+    b, t, d = x.shape
+    lengths = lengths or [t] * b
+    weights = [lin.weight.detach().double().numpy().T for lin in model.weights]  # F W, W in R^{DxD}
+    out = []
+    for v in range(b):
+        n = lengths[v]
+        f = x[v].astype(np.float64)
+        a_hat = np.zeros((t, t))
+        if n > 0:
+            a_hat[:n, :n] = dense_acg(
+                x[v, :n].astype(np.float64), k=model.k, threshold=model.threshold,
+                alpha=model.alpha, z=model.z, graph=model.graph,
+            )[2]
+        parts = [f]
+        f_avg = a_hat @ f
+        if model.use_avg:
+            parts.append(f_avg)
+        if model.use_gcn:
+            h = f
+            for w in weights:
+                h = np.maximum(a_hat @ h @ w, 0.0)
+            parts.append(h)
+        out.append(np.concatenate(parts, axis=1) if model.fusion == "concat" else sum(parts))
+    return np.stack(out)
+
+
+def clustered(b, t, d, seed):
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.rand(3, d, generator=gen)
+    x = centres[torch.randint(0, 3, (b, t), generator=gen)] + 0.2 * torch.rand(b, t, d, generator=gen)
+    return x.double()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"use_avg": False},
+        {"use_gcn": False},
+        {"use_avg": False, "use_gcn": False},
+        {"fusion": "concat"},
+        {"num_layers": 1},
+        {"num_layers": 3, "graph": "similarity_minus_temporal"},
+        {"graph": "similarity"},
+        {"graph": "temporal_only", "threshold": 0.85},
+        {"k": 100, "threshold": -1.0},
+    ],
+)
+def test_forward_dense_matches_reference(options):
+    torch.manual_seed(0)
+    kwargs = {**GRAPH, **options}
+    model = ACGNet(6, **kwargs).double()
+    x = clustered(2, 21, 6, seed=1)
+    out, edge_index, edge_weight = model.forward_dense(x)
+    expected = reference_acgnet(model, x.numpy())
+    assert out.shape == (2, 21, model.out_channels) and edge_index.size(1) > 0
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
+    # forward on flat node features gives the very same numbers
+    flat = model(x.reshape(-1, 6), edge_index, edge_weight)
+    assert torch.equal(flat.view_as(out), out)
+
+
+@pytest.mark.parametrize("t", [1, 3])
+def test_short_and_adversarial_inputs(t):
+    torch.manual_seed(1)
+    model = ACGNet(4, k=50, threshold=0.4, z=2).double()
+    for x in (torch.rand(2, t, 4).double(), torch.zeros(2, t, 4).double(), torch.full((2, t, 4), 2.0).double()):
+        out, _, _ = model.forward_dense(x)
+        np.testing.assert_allclose(out.detach().numpy(), reference_acgnet(model, x.numpy()), atol=1e-12)
+
+
+def test_float32_paper_defaults_match_reference():
+    torch.manual_seed(2)
+    model = ACGNet(32, k=8)
+    x = clustered(2, 60, 32, seed=2).float()
+    out, edge_index, _ = model.forward_dense(x)
+    assert edge_index.size(1) > 0
+    np.testing.assert_allclose(out.detach().numpy(), reference_acgnet(model, x.numpy()), rtol=1e-4, atol=1e-4)
+
+
+def test_padding_never_sends_or_receives_and_batched_equals_per_video():
+    torch.manual_seed(3)
+    model = ACGNet(5, **GRAPH).double()
+    lengths = [16, 9, 1]
+    x = clustered(3, 16, 5, seed=3)
+    mask = torch.arange(16)[None, :] < torch.tensor(lengths)[:, None]
+    out, edge_index, _ = model.forward_dense(x, mask)
+    x_changed = x.clone()
+    x_changed[~mask] = 50.0
+    out_changed, edge_index_changed, _ = model.forward_dense(x_changed, mask)
+    assert torch.equal(edge_index, edge_index_changed)
+    torch.testing.assert_close(out[mask], out_changed[mask], rtol=0, atol=1e-12)
+    torch.testing.assert_close(out_changed[~mask], x_changed[~mask])  # padded: F + 0 + ReLU(0)
+    np.testing.assert_allclose(
+        out[mask].detach().numpy(),
+        reference_acgnet(model, x.numpy(), lengths)[mask.numpy()],
+        rtol=1e-10, atol=1e-10,
+    )
+    for v, n in enumerate(lengths):
+        single, _, _ = model.forward_dense(x[v:v + 1, :n])
+        torch.testing.assert_close(single[0], out[v, :n], rtol=1e-12, atol=1e-12)
+
+
+def test_gradients_reach_both_gcn_weights_and_input():
+    torch.manual_seed(4)
+    model = ACGNet(8, **GRAPH)
+    x = clustered(2, 20, 8, seed=4).float().requires_grad_()
+    out, _, _ = model.forward_dense(x)
+    out.pow(2).sum().backward()
+    for lin in model.weights:
+        assert lin.weight.grad is not None and float(lin.weight.grad.abs().sum()) > 0
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
+
+
+def test_gradcheck_through_sparse_aggregation():
+    torch.manual_seed(5)
+    model = ACGNet(3, **GRAPH).double()
+    x = clustered(1, 12, 3, seed=5)[0]
+    edge_index, edge_weight = build_action_complement_graph(x, **GRAPH)
+    x = x.clone().requires_grad_()
+    assert torch.autograd.gradcheck(lambda inp: model(inp, edge_index, edge_weight.double()), (x,))
+
+
+def test_glorot_init_and_reset_parameters():
+    torch.manual_seed(6)
+    model = ACGNet(64)
+    bound = math.sqrt(6.0 / (64 + 64))
+    before = [lin.weight.detach().clone() for lin in model.weights]
+    for w in before:
+        assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.5 * bound
+        assert float(w.std()) > 0.5 * bound / math.sqrt(3)
+    model.reset_parameters()
+    assert not torch.equal(before[0], model.weights[0].weight)
+    assert all(lin.bias is None for lin in model.weights)
+
+
+def test_parameter_count_for_d_2048():
+    """Two 2048 x 2048 layers without bias: 2 * 2048 * 2048 = 8,388,608 = +8.39 M (paper: 26.3 M -> 34.6 M)."""
+    model = ACGNet(2048)
+    count = sum(p.numel() for p in model.parameters())
+    assert count == 2 * 2048 * 2048 == 8_388_608
+    assert round(count / 1e6, 2) == 8.39
+
+
+def test_out_channels():
+    assert ACGNet(7).out_channels == 7
+    assert ACGNet(7, fusion="concat").out_channels == 21
+    assert ACGNet(7, fusion="concat", use_avg=False).out_channels == 14
+
+
+@pytest.mark.parametrize("backend", ["torch_csr", "torch_sparse"])
+def test_sparse_backends_agree(backend):
+    if backend == "torch_sparse" and not HAS_TORCH_SPARSE:
+        pytest.skip("torch-sparse is not importable")
+    torch.manual_seed(7)
+    model = ACGNet(6, sparse_backend=backend, **GRAPH).double()
+    x = clustered(2, 18, 6, seed=7)
+    out, _, _ = model.forward_dense(x)
+    np.testing.assert_allclose(out.detach().numpy(), reference_acgnet(model, x.numpy()), rtol=1e-10, atol=1e-10)
+
+
+def test_unsorted_edges_give_same_result():
+    torch.manual_seed(8)
+    model = ACGNet(4, **GRAPH).double()
+    x = clustered(1, 15, 4, seed=8)[0]
+    edge_index, edge_weight = build_action_complement_graph(x, **GRAPH)
+    perm = torch.randperm(edge_index.size(1))
+    torch.testing.assert_close(
+        model(x, edge_index[:, perm], edge_weight[perm]), model(x, edge_index, edge_weight)
+    )
+
+
+def test_no_edges_gives_identity_plus_zero_branches():
+    model = ACGNet(4)
+    x = torch.rand(6, 4)
+    out = model(x, torch.empty(2, 0, dtype=torch.long), torch.empty(0))
+    torch.testing.assert_close(out, x)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda m: m(torch.rand(2, 3, 4), torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)), "shape"),
+        (lambda m: m.forward_dense(torch.rand(3, 4)), r"\[B, T, D\]"),
+        (lambda m: m.forward_dense(torch.rand(1, 3, 5)), "channels"),
+        (lambda m: m.forward_dense(torch.full((1, 3, 4), float("nan"))), "NaN or inf"),
+        (lambda m: m(torch.full((3, 4), float("inf")), torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)),
+         "NaN or inf"),
+        (lambda m: m(torch.rand(3, 4), torch.tensor([[0], [3]]), torch.ones(1)), "values must lie"),
+        (lambda m: m(torch.rand(3, 4), torch.tensor([[0], [1]]), torch.ones(2)), "edge_weight"),
+        (lambda m: m(torch.rand(3, 4), torch.tensor([[0], [1]]), None), "edge_weight"),
+        (lambda m: m(torch.rand(3, 4), torch.tensor([0, 1]), torch.ones(1)), r"\[2, E\]"),
+    ],
+)
+def test_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(ACGNet(4))
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"fusion": "mean"}, {"num_layers": 0}, {"graph": "g4"}, {"k": 0}, {"in_channels": 0}]
+)
+def test_constructor_errors(kwargs):
+    with pytest.raises(ValueError):
+        ACGNet(**{"in_channels": 4, **kwargs})
