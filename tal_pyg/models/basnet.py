@@ -1,0 +1,199 @@
+"""BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020), SPEC §5.1."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tal_pyg.models.base import SnippetSeconds, WTALHead, check_labels, config_from, normalise_labels
+from tal_pyg.models.functional import masked_topk_mean, ratio_k
+from tal_pyg.postprocess import DEFAULT_ACT_THRESHOLDS, ProposalConfig, cas_to_proposals
+
+
+@dataclass
+class BaSNetConfig:
+    """Every hyper-parameter of BaS-Net (defaults: the paper / reference code on THUMOS'14).
+
+    The training schedule (T, optimiser, batch, iterations) belongs to the experiment config; the paper's
+    values are in :attr:`REFERENCE_TRAINING`, the per-dataset settings in :attr:`PRESETS`.
+    """
+
+    # architecture
+    filter_hidden_channels: int = 512  # filter module: 1x1 conv D -> 512 -> 1
+    hidden_channels: int = 2048  # CAS module: conv k=3 D -> 2048 -> 2048, 1x1 -> C + 1
+    kernel_size: int = 3
+    dropout: float = 0.7
+    negative_slope: float = 0.01  # LeakyReLU
+    # video score and losses
+    topk_ratio: float = 8.0  # k = max(1, T // 8) snippets in the top-k mean
+    norm_weight: float = 1e-4  # alpha of the L1 norm of the foreground weights
+    # localisation (SPEC §5.1)
+    class_threshold: float = 0.25  # classes with p_supp >= 0.25
+    argmax_if_none: bool = False  # reference code: no fallback when no class passes
+    act_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS  # 0, 0.025, ..., 0.225 on the normalised CAS
+    upsample: int = 24
+    oic_margin_ratio: float = 0.25
+    video_score_weight: float = 0.2  # gamma: score = outer-inner contrast + 0.2 * p_supp (real, not binarised)
+    min_length: int = 1  # upsampled steps
+    nms_threshold: float = 0.7
+    nms_length_offset: float = 1.0  # the reference nms' "+1" length convention (0: plain temporal IoU)
+    soft_nms: bool = False
+    soft_nms_sigma: float = 0.5
+
+    REFERENCE_TRAINING: ClassVar[Dict[str, Dict[str, Any]]] = {
+        "thumos14": dict(num_segments=750, sampling="random-perturbed", optimizer="adam", lr=1e-4,
+                         betas=(0.9, 0.999), weight_decay=5e-4, batch_size=16, iterations=1500),
+        # [choice] not published: T = 50 as reported in the paper; the rest as on THUMOS'14, with more
+        # iterations for the 24x larger training set.
+        "activitynet12": dict(num_segments=50, sampling="random-perturbed", optimizer="adam", lr=1e-4,
+                              betas=(0.9, 0.999), weight_decay=5e-4, batch_size=16, iterations=10000),
+    }
+    #: per-dataset overrides of the defaults (see :meth:`preset`)
+    PRESETS: ClassVar[Dict[str, Dict[str, Any]]] = {
+        "thumos14": {},
+        "activitynet12": {},  # [choice] THUMOS'14 localisation values (the paper publishes none for ANet)
+        # small synthetic benchmarks: narrower hidden layers, otherwise the paper's recipe
+        "synthetic": {"hidden_channels": 256, "filter_hidden_channels": 64},
+    }
+
+    def __post_init__(self) -> None:
+        _check_positive(self, ("filter_hidden_channels", "hidden_channels", "kernel_size", "upsample"))
+        if self.kernel_size % 2 != 1:
+            raise ValueError(f"BaSNetConfig.kernel_size must be odd (same-length output), got {self.kernel_size}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"BaSNetConfig.dropout must be in [0, 1), got {self.dropout}")
+        if self.topk_ratio <= 0:
+            raise ValueError(f"BaSNetConfig.topk_ratio must be > 0, got {self.topk_ratio}")
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> "BaSNetConfig":
+        """The config of a dataset preset (``thumos14``, ``activitynet12``, ``synthetic``) with overrides."""
+        if name not in cls.PRESETS:
+            raise ValueError(f"{cls.__name__}: unknown preset {name!r} (one of {', '.join(cls.PRESETS)})")
+        return replace(cls(), **{**cls.PRESETS[name], **overrides})
+
+    def proposal_config(self) -> ProposalConfig:
+        return ProposalConfig(
+            class_threshold=self.class_threshold, class_threshold_inclusive=True,
+            argmax_if_none=self.argmax_if_none, thresholds=tuple(self.act_thresholds), upsample=self.upsample,
+            contrast="thresholded", score_form="basnet", margin_ratio=self.oic_margin_ratio, outer_weight=1.0,
+            score_weight=self.video_score_weight, min_length=self.min_length, nms_threshold=self.nms_threshold,
+            nms_length_offset=self.nms_length_offset, soft_nms=self.soft_nms, soft_nms_sigma=self.soft_nms_sigma,
+        )
+
+
+def _check_positive(cfg: Any, names: Tuple[str, ...]) -> None:
+    for n in names:
+        v = getattr(cfg, n)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{type(cfg).__name__}.{n} must be a positive int, got {v!r}")
+
+
+class _Conv1dTime(nn.Conv1d):
+    """``nn.Conv1d`` on ``[B, T, D]`` tensors (time second), zero padding to keep ``T``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class BaSNetHead(WTALHead):
+    r"""BaS-Net (SPEC §5.1): a filter module predicts a foreground weight per snippet; a shared CAS module
+    scores the original features (base branch, with a background class) and the filtered features
+    (suppression branch, where the background class should vanish).
+
+    .. math::
+        w_t = \sigma(W_2\,\mathrm{LReLU}(W_1 f_t)),\quad
+        A^{base} = \mathrm{CAS}(F),\quad A^{supp} = \mathrm{CAS}(w \odot F),\quad
+        p^{\{base,supp\}} = \mathrm{softmax}_c\Big(\tfrac{1}{k}\textstyle\sum_{\mathrm{top}\text{-}k\ t} A_{t,c}\Big)
+
+    with ``CAS = conv3(D->H) . LReLU . conv3(H->H) . LReLU . dropout . conv1(H->C+1, no bias)``, ``k = T // 8``.
+
+    .. math::
+        \mathcal{L} = \mathrm{BCE}(p^{base}, [y, 1] / \Sigma) + \mathrm{BCE}(p^{supp}, [y, 0] / \Sigma)
+                      + \alpha\, \mathrm{mean}_b \textstyle\sum_t |w_t|
+
+    Args:
+        in_channels: ``D`` (2048 for two-stream I3D).
+        num_classes: ``C`` action classes (the background class is added inside).
+        config: :class:`BaSNetConfig`.
+
+    Shapes: ``x`` ``[B, T, D]``, ``mask`` ``[B, T]`` -> output dict:
+    ``cas_base``, ``cas_supp`` ``[B, T, C + 1]`` (logits), ``score_base``, ``score_supp`` ``[B, C + 1]``
+    (softmax), ``foreground_weight`` ``[B, T]``, ``mask`` ``[B, T]``.
+    Loss terms: ``total``, ``base``, ``supp``, ``norm``.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, config: Optional[BaSNetConfig] = None) -> None:
+        super().__init__(in_channels, num_classes)
+        self.config = cfg = config_from(config, BaSNetConfig, "BaSNetHead")
+        self.proposal_config = cfg.proposal_config()
+        slope = cfg.negative_slope
+        self.filter_module = nn.Sequential(
+            _Conv1dTime(in_channels, cfg.filter_hidden_channels, 1), nn.LeakyReLU(slope),
+            _Conv1dTime(cfg.filter_hidden_channels, 1, 1), nn.Sigmoid(),
+        )
+        self.cas_conv1 = _Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.cas_conv2 = _Conv1dTime(cfg.hidden_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.cas_classifier = _Conv1dTime(cfg.hidden_channels, num_classes + 1, 1, bias=False)
+        self.act = nn.LeakyReLU(slope)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def cas_module(self, x: Tensor, mask: Tensor) -> Tensor:
+        """The shared CAS module: ``[B, T, D]`` -> ``[B, T, C + 1]``; intermediate padding kept at zero."""
+        m = mask.unsqueeze(-1).to(x.dtype)
+        h = self.act(self.cas_conv1(x)) * m
+        h = self.act(self.cas_conv2(h)) * m
+        return self.cas_classifier(self.dropout(h)) * m
+
+    def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        x, mask = self.prepare_input(x, mask)
+        w = self.filter_module(x).squeeze(-1) * mask.to(x.dtype)  # [B, T]
+        cas_base = self.cas_module(x, mask)
+        cas_supp = self.cas_module(x * w.unsqueeze(-1), mask)
+        k = ratio_k(mask.sum(dim=1), self.config.topk_ratio)
+        return {
+            "cas_base": cas_base,
+            "cas_supp": cas_supp,
+            "score_base": masked_topk_mean(cas_base, mask, k).softmax(dim=-1),
+            "score_supp": masked_topk_mean(cas_supp, mask, k).softmax(dim=-1),
+            "foreground_weight": w,
+            "mask": mask,
+        }
+
+    def loss(self, output: Dict[str, Tensor], y: Tensor, phase: str = "model") -> Dict[str, Tensor]:
+        if phase != "model":
+            raise ValueError(f"BaSNetHead.loss: unknown phase {phase!r} (this head has one phase, 'model')")
+        score_base, score_supp = output["score_base"], output["score_supp"]
+        y = check_labels(y, score_base.shape[0], self.num_classes, "BaSNetHead.loss").to(score_base.dtype)
+        ones = torch.ones_like(y[:, :1])
+        base = F.binary_cross_entropy(score_base, normalise_labels(torch.cat([y, ones], dim=1)))
+        supp = F.binary_cross_entropy(score_supp, normalise_labels(torch.cat([y, 0 * ones], dim=1)))
+        norm = output["foreground_weight"].abs().sum(dim=1).mean()
+        total = base + supp + self.config.norm_weight * norm
+        return {"total": total, "base": base, "supp": supp, "norm": norm}
+
+    def snippet_scores(self, output: Dict[str, Tensor]) -> Tensor:
+        """Highest action-class probability of the suppression-branch CAS (softmax over ``C + 1``): ``[B, T]``."""
+        return output["cas_supp"].softmax(dim=-1)[..., : self.num_classes].amax(dim=-1)
+
+    def video_scores(self, output: Dict[str, Tensor]) -> Tensor:
+        """Suppression-branch video probabilities of the ``C`` action classes: ``[B, C]``."""
+        return output["score_supp"][:, : self.num_classes]
+
+    def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
+                lengths: Optional[Tensor] = None) -> List[np.ndarray]:
+        """SPEC §5.1 localisation on the suppression-branch CAS (min-max normalised per class over the
+        real snippets, the bounds clamped at 0 as in the reference code)."""
+        cas = output["cas_supp"].detach().double().cpu().numpy()[..., : self.num_classes]
+        scores = self.video_scores(output).detach().double().cpu().numpy()
+        return [
+            cas_to_proposals(cas[b, :n], scores[b], sec, self.proposal_config)
+            for b, n, sec in self.iter_videos(output, snippet_seconds, lengths, cas.shape[0], cas.shape[1])
+        ]

@@ -1,0 +1,74 @@
+"""Masked pooling helpers shared by the heads (padding never counts)."""
+from __future__ import annotations
+
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+
+def valid_lengths(mask: Tensor) -> Tensor:
+    """``[B]`` number of real snippets per video of a ``[B, T]`` bool mask."""
+    return mask.sum(dim=1)
+
+
+def ratio_k(lengths: Tensor, ratio: float) -> Tensor:
+    """``max(1, floor(length / ratio))`` per video, as ``long`` (``k = T // 8`` etc. of the reference code)."""
+    return torch.clamp(torch.div(lengths.to(torch.float64), float(ratio), rounding_mode="floor"), min=1).long()
+
+
+def masked_topk_mean(values: Tensor, mask: Tensor, k: Tensor) -> Tensor:
+    r"""Mean of the ``k_b`` largest values over time, per video and channel, padding excluded.
+
+    .. math:: s_{b,c} = \frac{1}{k_b} \sum_{t \in \mathrm{top}\text{-}k_b(v_{b,\cdot,c})} v_{b,t,c}
+
+    Args:
+        values: ``[B, T, C]``.
+        mask: ``[B, T]`` bool, True = real snippet.
+        k: ``[B]`` long, ``1 <= k_b <= length_b``.
+
+    Returns:
+        ``[B, C]``.
+    """
+    k_max = int(k.max())
+    filled = values.masked_fill(~mask.unsqueeze(-1), float("-inf"))
+    top = filled.topk(k_max, dim=1).values  # [B, k_max, C]
+    take = (torch.arange(k_max, device=values.device).unsqueeze(0) < k.unsqueeze(1)).unsqueeze(-1)
+    top = torch.where(take, top, torch.zeros((), dtype=top.dtype, device=top.device))
+    return top.sum(dim=1) / k.unsqueeze(1).to(values.dtype)
+
+
+def masked_topk_indices(scores: Tensor, mask: Tensor, k: Tensor) -> Tuple[Tensor, Tensor]:
+    """Indices of the ``k_b`` highest ``scores`` of each video (stable order on ties, padding never chosen).
+
+    Args:
+        scores: ``[B, T]``.
+        mask: ``[B, T]`` bool.
+        k: ``[B]`` long.
+
+    Returns:
+        ``(index [B, k_max] long, take [B, k_max] bool)``: ``take[b, j]`` is ``j < k_b``.
+    """
+    k_max = int(k.max())
+    filled = scores.masked_fill(~mask, float("-inf"))
+    order = torch.sort(filled, dim=1, descending=True, stable=True).indices[:, :k_max]
+    take = torch.arange(k_max, device=scores.device).unsqueeze(0) < k.unsqueeze(1)
+    return order, take
+
+
+def gather_mean(x: Tensor, index: Tensor, take: Tensor) -> Tensor:
+    """Mean of ``x[b, index[b, j]]`` over the ``j`` with ``take[b, j]``: ``x`` ``[B, T, ...]`` -> ``[B, ...]``."""
+    b = torch.arange(x.shape[0], device=x.device).unsqueeze(1)
+    picked = x[b, index]  # [B, k, ...]
+    w = take.to(x.dtype)
+    w = w.reshape(w.shape + (1,) * (x.dim() - 2))
+    return (picked * w).sum(dim=1) / take.sum(dim=1).to(x.dtype).reshape((-1,) + (1,) * (x.dim() - 2))
+
+
+def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``x`` ``[B, T, ...]`` over the real snippets of each video and everything after ``T`` ->
+    scalar averaged over videos weighted by their number of entries."""
+    m = mask.to(x.dtype).reshape(mask.shape + (1,) * (x.dim() - 2))
+    per_entry = x * m
+    count = m.sum() * (x[0, 0].numel() if x.dim() > 2 else 1)
+    return per_entry.sum() / count
