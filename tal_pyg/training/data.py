@@ -64,7 +64,7 @@ def open_split(cfg: DataConfig, split: str, log: Any = print):
         return ActivityNet12(cfg.root, **common)
     kwargs: Dict[str, Any] = dict(common)
     if cfg.ground_truth:
-        kwargs["ground_truth"] = cfg.ground_truth
+        kwargs["annotation_file"] = cfg.ground_truth
     if cfg.class_names:
         kwargs["class_names"] = cfg.class_names
     return WTALFeatures(cfg.root, **kwargs)
@@ -172,16 +172,3 @@ def load_items(dataset, indices: Sequence[int], transform) -> List[Any]:
         data = dataset[int(i)]
         items.append(transform(data) if transform is not None else data)
     return items
-
-
-def to_device(batch, device: torch.device):
-    """Move the tensors of a :class:`~tal_pyg.datasets.DenseBatch` to ``device``."""
-    for name in ("x", "mask", "y", "snippet_seconds", "durations"):
-        value = getattr(batch, name, None)
-        if isinstance(value, torch.Tensor):
-            setattr(batch, name, value.to(device, non_blocking=True))
-    return batch
-
-
-def optional_path(p: Optional[str]) -> Optional[Path]:
-    return Path(p).expanduser() if p else None

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from tal_pyg.training.data import load_items, to_device
+from tal_pyg.training.data import load_items
 from tal_pyg.training.distributed import DistributedContext
 
 
@@ -61,7 +61,7 @@ def predict_split(
     labels: List[np.ndarray] = []
     for start in range(0, len(mine), batch_size):
         items = load_items(dataset, mine[start:start + batch_size], transform)
-        batch = to_device(DenseBatch.from_data_list(items), device)
+        batch = DenseBatch.from_data_list(items).to(device)
         output = head(batch.x, batch.mask)
         lengths = batch.mask.sum(dim=1) if batch.mask is not None else None
         proposals = head.predict(output, batch.snippet_seconds, lengths)

@@ -173,7 +173,7 @@ class Trainer:
         indices = [self.train_idx[global_batch[p]] for p in positions]
         items = data_mod.sample_training_batch(self.train_set, indices, positions, self.train_transform,
                                                cfg.train.seed, self.iteration)
-        batch = data_mod.to_device(DenseBatch.from_data_list(items), self.device)
+        batch = DenseBatch.from_data_list(items).to(self.device)
         model = unwrap(self.ddp_model)
         self.ddp_model.train()
         model.on_train_iteration(self.iteration)

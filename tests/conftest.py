@@ -1,0 +1,31 @@
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_features(tmp_path_factory):
+    """A tiny synthetic dataset in the BaS-Net layout (16 train / 8 test videos, D = 32)."""
+    from tal_pyg.datasets import generate_synthetic
+
+    root = tmp_path_factory.mktemp("tiny") / "data"
+    return generate_synthetic("thumos-like-small", root, seed=0, num_train=16, num_test=8, feature_dim=32,
+                              max_snippets=64, min_snippets=16)
+
+
+@pytest.fixture
+def tiny_config():
+    """``tiny_config(root, section={...})``: a small BaS-Net + ACGNet experiment as a config dict."""
+    return make_tiny_config
+
+
+def make_tiny_config(root, **sections):
+    cfg = {
+        "name": "tiny",
+        "data": {"dataset": "features", "root": str(root), "num_segments": 32, "val_fraction": 0.25},
+        "model": {"head": "basnet", "head_config": {"hidden_channels": 16, "filter_hidden_channels": 8},
+                  "acgnet": {"enabled": True, "k": 4}},
+        "optim": {"batch_size": 4, "iterations": 6},
+        "train": {"eval_every": 3, "checkpoint_every": 2, "log_every": 1, "progress": False},
+    }
+    for key, value in sections.items():
+        cfg[key] = {**cfg.get(key, {}), **value}
+    return cfg

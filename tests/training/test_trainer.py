@@ -1,0 +1,113 @@
+import json
+
+import pytest
+import torch
+import yaml
+
+from tal_pyg.config import load_config
+from tal_pyg.training import CheckpointError, Trainer, load_checkpoint
+from tal_pyg.training.build import load_model
+
+
+@pytest.fixture
+def run(tiny_features, tiny_config):
+    """``run(out, stop_after=None, resume=False, **config sections)`` -> the metrics of ``Trainer.fit``."""
+
+    def _run(out, stop_after=None, resume=False, **sections):
+        cfg = load_config(data=tiny_config(tiny_features, **sections))
+        return Trainer(cfg, out, resume=resume, log=lambda s: None, stop_after=stop_after).fit()
+
+    return _run
+
+
+def test_run_writes_every_artifact(run, tiny_features, tmp_path):
+    out = tmp_path / "run"
+    metrics = run(out)
+    for name in ("config.yaml", "metrics.jsonl", "checkpoints/last.pt", "checkpoints/best.pt",
+                 "predictions.json", "eval.json", "training_curves.png"):
+        assert (out / name).is_file(), name
+    ev = json.loads((out / "eval.json").read_text())
+    for key in ("tiou_thresholds", "mAP", "average_mAP", "ap_per_class", "classification_mAP"):
+        assert key in ev
+    assert ev == json.loads(json.dumps(metrics))
+    assert len(ev["mAP"]) == 7 and 0.0 <= ev["average_mAP"] <= 1.0
+    assert ev["selection"] == "val"
+    preds = json.loads((out / "predictions.json").read_text())
+    test_names = (tiny_features / "split_test.txt").read_text().split()
+    assert set(preds["results"]) == set(test_names)
+    for dets in preds["results"].values():
+        for d in dets:
+            assert set(d) == {"label", "score", "segment"} and d["segment"][0] <= d["segment"][1]
+    # the saved config reloads into the same experiment
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert load_config(data=saved).to_dict() == saved
+    # metrics log: train lines every iteration, val lines at 3 and 6, one test line
+    log = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in log if r["split"] == "train"] == [1, 2, 3, 4, 5, 6]
+    assert [r["iteration"] for r in log if r["split"] == "val"] == [3, 6]
+    assert [r["split"] for r in log].count("test") == 1
+    assert all(torch.isfinite(torch.tensor(r["loss/total"])) for r in log if r["split"] == "train")
+
+
+def test_resume_gives_identical_weights_and_metrics(run, tiny_features, tmp_path):
+    full, part = tmp_path / "full", tmp_path / "part"
+    m_full = run(full)
+    assert run(part, stop_after=3) == {"interrupted_at": 3}
+    # interrupted after iteration 3; the last checkpoint is from iteration 2
+    assert load_checkpoint(part / "checkpoints/last.pt")["iteration"] == 2
+    with pytest.raises(ValueError, match="--resume"):
+        run(part)
+    m_part = run(part, resume=True)
+    a = load_checkpoint(full / "checkpoints/last.pt")
+    b = load_checkpoint(part / "checkpoints/last.pt")
+    assert a["iteration"] == b["iteration"] == 6
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    drop = ("train_seconds_this_session", "test_seconds")
+    assert {k: v for k, v in m_full.items() if k not in drop} == {k: v for k, v in m_part.items() if k not in drop}
+    strip = lambda p: [{k: v for k, v in json.loads(l).items() if k not in drop}  # noqa: E731
+                       for l in (p / "metrics.jsonl").read_text().splitlines()]
+    assert strip(full) == strip(part)
+    assert (full / "predictions.json").read_text() == (part / "predictions.json").read_text()
+
+
+def test_resume_refuses_a_changed_config(run, tiny_features, tmp_path):
+    out = tmp_path / "run"
+    run(out, stop_after=2)
+    with pytest.raises(CheckpointError, match="optim.lr"):
+        run(out, resume=True, optim={"lr": 1e-2})
+
+
+def test_same_seed_same_result_and_seed_matters(run, tiny_features, tmp_path):
+    a = run(tmp_path / "a", model={"acgnet": {"enabled": False}})
+    b = run(tmp_path / "b", model={"acgnet": {"enabled": False}})
+    wa = load_checkpoint(tmp_path / "a/checkpoints/last.pt")["model"]
+    wb = load_checkpoint(tmp_path / "b/checkpoints/last.pt")["model"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert a["mAP"] == b["mAP"]
+    run(tmp_path / "c", model={"acgnet": {"enabled": False}}, train={"seed": 1})
+    wc = load_checkpoint(tmp_path / "c/checkpoints/last.pt")["model"]
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_test_oracle_selection_is_labelled(run, tiny_features, tmp_path):
+    m = run(tmp_path / "o", train={"selection": "test-oracle"})
+    assert m["selection"] == "test-oracle" and "TEST-ORACLE" in m["selection_note"]
+    log = [json.loads(line) for line in (tmp_path / "o/metrics.jsonl").read_text().splitlines()]
+    assert not any(r["split"] == "val" for r in log)
+
+
+def test_checkpoint_of_another_model_is_a_clear_error(run, tiny_features, tmp_path):
+    out = tmp_path / "run"
+    run(out)
+    model, cfg, state = load_model(out / "checkpoints/best.pt")
+    assert cfg.model.acgnet.enabled
+    # tamper: claim the checkpoint is a bare BaM model
+    state["config"]["model"]["head"] = "bam"
+    state["config"]["model"]["head_config"] = {}
+    torch.save(state, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="do not match a bam"):
+        load_model(tmp_path / "other.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="junk.pt"):
+        load_model(tmp_path / "junk.pt")
