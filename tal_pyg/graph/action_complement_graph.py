@@ -114,26 +114,33 @@ def _block_matrix(
     z: int,
     col_mask: Optional[Tensor],
 ) -> Tensor:
-    """The dense matrix ``A`` (Eq. 3 or a variant) for ``xn[videos]``, target ``rows``.
+    """``2 A`` (Eq. 3, or ``A`` for the variants without the factor 1/2) for ``xn[videos]``.
 
-    Returns ``[b, r, T]``; padded columns are set to ``-inf`` so they are never selected.
+    Returns ``[b, r, T]`` for the target ``rows``; padded columns are ``-inf`` so they are never
+    selected. The factor 1/2 of Eq. 3 is left out (see :func:`_matrix_scale`): multiplying by a
+    power of two is exact, so comparing ``2 A`` with ``2 lambda`` selects bit-for-bit the same
+    entries, the row normalisation cancels it exactly, and one pass over the block is saved.
     """
     xb = xn[videos]
     num_videos, num_nodes = xb.shape[0], xb.shape[1]
+    row_ids = torch.arange(rows.start, rows.stop, device=xn.device)
     if graph == "temporal_only":
-        row_ids = torch.arange(rows.start, rows.stop, device=xn.device)
         a = _temporal_diffusion(row_ids, num_nodes, z, xn.dtype)
         a = a.unsqueeze(0).expand(num_videos, -1, -1).clone()
     else:
         a = torch.bmm(xb[:, rows], xb.transpose(1, 2))  # cosine similarity As (Eq. 1)
         if graph != "similarity":
-            row_ids = torch.arange(rows.start, rows.stop, device=xn.device)
             at = _temporal_diffusion(row_ids, num_nodes, z, xn.dtype)
             sign = 1.0 if graph == "full" else -1.0
-            a.add_(at, alpha=sign * alpha).mul_(0.5)  # (As +- alpha At) / 2 (Eq. 3)
+            a.add_(at, alpha=sign * alpha)  # As +- alpha At  (= 2 A, Eq. 3)
     if col_mask is not None:
         a.masked_fill_(~col_mask[videos].unsqueeze(1), float("-inf"))
     return a
+
+
+def _matrix_scale(graph: str) -> float:
+    """The factor between :func:`_block_matrix`'s output and ``A``: 2 for Eq. 3 and G2, else 1."""
+    return 2.0 if graph in ("full", "similarity_minus_temporal") else 1.0
 
 
 def _sparsify_block(
@@ -141,40 +148,41 @@ def _sparsify_block(
 ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """Eq. 4 and the row normalisation on one block ``a`` of shape ``[b, r, T]``.
 
-    Returns ``(video, row, col, weight)`` of the kept entries, ordered by (video, row, col).
+    ``threshold`` is on the scale of ``a``. Returns ``(video, row, col, weight)`` of the kept
+    entries, ordered by (video, row, col). Only ``topk`` touches the whole block; everything
+    after it works on ``[b, r, K]``.
     """
     num_cols = a.shape[-1]
     kk = min(k, num_cols)
     if kk < num_cols:
-        # Top-K per row. torch.topk picks arbitrarily among ties, so rows where the K-th value
-        # is tied with unselected entries are re-selected by the documented rule below.
-        values, index = a.topk(kk, dim=-1, largest=True, sorted=False)
-        kth = values.amin(dim=-1, keepdim=True)  # [b, r, 1]
-        ambiguous = (a >= kth).sum(dim=-1) > kk
-        ambiguous &= kth.squeeze(-1) > threshold  # ties at or below lambda are dropped anyway
+        # K + 1 largest, sorted: a tie across the K-th place shows as values[K-1] == values[K]
+        values, index = a.topk(kk + 1, dim=-1, largest=True, sorted=True)
+        kth = values[..., kk - 1]
+        ambiguous = (kth == values[..., kk]) & (kth > threshold)  # ties at/below lambda: dropped
+        values, index = values[..., :kk], index[..., :kk]
         if row_mask is not None:
             ambiguous &= row_mask
         if bool(ambiguous.any()):
-            sub, sub_kth = a[ambiguous], kth[ambiguous]  # [R, T], [R, 1]
+            # Documented rule: keep every entry > the K-th value, then the tied entries with the
+            # smallest column (source) index j. torch.topk picks arbitrarily among ties.
+            sub, sub_kth = a[ambiguous], kth[ambiguous].unsqueeze(-1)  # [R, T], [R, 1]
             greater, equal = sub > sub_kth, sub == sub_kth
             need = kk - greater.sum(dim=-1, keepdim=True)
-            chosen = greater | (equal & (equal.cumsum(dim=-1) <= need))  # lowest j wins
+            chosen = greater | (equal & (equal.cumsum(dim=-1) <= need))
             sub_index = chosen.nonzero()[:, 1].view(-1, kk)
             index[ambiguous] = sub_index
             values[ambiguous] = sub.gather(1, sub_index)
         index, order = index.sort(dim=-1)
         values = values.gather(-1, order)
-        keep = values > threshold
     else:
-        values = a
-        index = None
-        keep = a > threshold
+        values, index = a, None
+    keep = values > threshold
     if row_mask is not None:
         keep &= row_mask.unsqueeze(-1)
     kept = torch.where(keep, values, torch.zeros((), dtype=values.dtype, device=values.device))
     row_sum = kept.sum(dim=-1, keepdim=True)
-    safe = torch.where(row_sum != 0, row_sum, torch.ones_like(row_sum))
-    normalised = torch.where(row_sum != 0, kept / safe, torch.zeros_like(kept))
+    nonzero_sum = row_sum != 0
+    normalised = torch.where(nonzero_sum, kept / torch.where(nonzero_sum, row_sum, 1.0), 0.0)
     video, row, pos = keep.nonzero(as_tuple=True)
     col = pos if index is None else index[video, row, pos]
     return video, row, col, normalised[video, row, pos]
@@ -260,11 +268,12 @@ def build_action_complement_graph(
             for r in range(0, num_nodes, block_size)
         ]
 
+    scaled_threshold = threshold * _matrix_scale(graph)  # exact: a power of two
     sources, targets, weights = [], [], []
     for videos, rows in blocks:
         a = _block_matrix(xn, videos, rows, graph, alpha, z, mask)
         row_mask = None if mask is None else mask[videos, rows]
-        video, row, col, weight = _sparsify_block(a, k, threshold, row_mask)
+        video, row, col, weight = _sparsify_block(a, k, scaled_threshold, row_mask)
         del a
         offset = (video + videos.start) * num_nodes
         sources.append(offset + col)
