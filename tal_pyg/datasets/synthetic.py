@@ -142,10 +142,10 @@ class SyntheticConfig:
     moving_background_prob: float = 0.25
     easy_fraction: float = 0.2
     easy_noise: float = 0.5
-    occlusion: Tuple[float, float] = (0.3, 0.8)
+    occlusion: Tuple[float, float] = (0.5, 0.95)
     smoothing_sigma: float = 1.0
-    rgb: StreamStyle = StreamStyle(scale=1.0, scene=1.0, background=0.45, action=0.6, actionness=0.15, noise=0.35)
-    flow: StreamStyle = StreamStyle(scale=0.8, scene=0.35, background=0.35, action=0.9, actionness=0.45, noise=0.45)
+    rgb: StreamStyle = StreamStyle(scale=1.0, scene=1.0, background=0.45, action=0.6, actionness=0.15, noise=0.6)
+    flow: StreamStyle = StreamStyle(scale=0.8, scene=0.35, background=0.35, action=0.9, actionness=0.45, noise=0.7)
 
     def __post_init__(self) -> None:
         if self.feature_dim < 2:
@@ -231,7 +231,9 @@ def _stats_structure(cfg: SyntheticConfig, seed: int, classes: List[str]) -> Lis
         vids = np.ones(len(classes))
         durs = np.ones(len(classes))
     class_p = vids / vids.sum()
-    dur_ratio = durs / float(np.sum(class_p * durs))  # mean 1 under the class frequencies
+    # class-specific duration factor: damped (the pooled quantiles already hold the between-class
+    # spread) and normalised to geometric mean 1 under the class frequencies (keeps the median)
+    dur_ratio = np.sqrt(durs) / float(np.exp(np.sum(class_p * np.log(np.sqrt(durs)))))
     hist = {int(k): v for k, v in s["classes_per_video_hist"].items()}
     n_choices = np.array(sorted(hist))
     n_p = np.array([hist[k] for k in n_choices], dtype=float)
