@@ -151,6 +151,54 @@ def _expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, counts)
 
 
+def _candidate_ranges(
+    gt_key: np.ndarray,
+    gt_segments: np.ndarray,
+    pred_key: np.ndarray,
+    pred_segments: np.ndarray,
+    min_threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each prediction, a range ``[lo, lo + cnt)`` of the ground truth sorted by (key, start)
+    (``gorder`` maps back to input rows) that holds every instance that can reach ``min_threshold``.
+
+    With ``min_threshold > 0`` and a prediction of positive length, a candidate must overlap it:
+    start < prediction end (a prefix of the key's start-sorted rows) and end > prediction start
+    (a suffix of it by the running maximum of the ends). Both bounds are found by binary search on
+    integer composites ``key * (M + 1) + rank``, so the comparisons stay exact.
+    """
+    m = gt_key.shape[0]
+    gorder = np.lexsort((gt_segments[:, 0], gt_key))  # ties keep input order
+    gk = gt_key[gorder]
+    g_start, g_end = gt_segments[gorder, 0], gt_segments[gorder, 1]
+    key_space = int(max(gk[-1], pred_key.max(initial=-1))) + 1
+    if key_space <= 4 * (m + pred_key.shape[0]) + 1024:  # dense keys: a table instead of searches
+        counts = np.bincount(gk, minlength=key_space)
+        first = np.cumsum(counts) - counts
+        safe = np.maximum(pred_key, 0)
+        lo = first[safe]
+        hi = np.where(pred_key >= 0, lo + counts[safe], lo)
+    else:
+        lo = np.searchsorted(gk, pred_key, side="left")
+        hi = np.searchsorted(gk, pred_key, side="right")
+        hi[pred_key < 0] = lo[pred_key < 0]
+    if min_threshold > 0:
+        p_start, p_end = pred_segments[:, 0], pred_segments[:, 1]
+        base = gk * (m + 1)
+        sorted_starts = np.sort(g_start)
+        comp_start = base + np.searchsorted(sorted_starts, g_start, side="left")  # ascending
+        sorted_ends = np.sort(g_end)
+        comp_end = np.maximum.accumulate(base + np.searchsorted(sorted_ends, g_end, side="left"))
+        p_base = np.maximum(pred_key, 0) * (m + 1)
+        # #starts < p_end: rows with start < p_end come before the first composite >= this
+        upper = np.searchsorted(comp_start, p_base + np.searchsorted(sorted_starts, p_end, "left"), "left")
+        # #ends <= p_start: rows before the first running-max composite >= this all end <= p_start
+        lower = np.searchsorted(comp_end, p_base + np.searchsorted(sorted_ends, p_start, "right"), "left")
+        prune = p_end > p_start  # a zero-length prediction can still meet a zero-length instance
+        lo = np.where(prune, np.maximum(lo, lower), lo)
+        hi = np.where(prune, np.minimum(hi, upper), hi)
+    return lo, np.maximum(hi - lo, 0), gorder
+
+
 def match_predictions(
     gt_key: np.ndarray,
     gt_segments: np.ndarray,
@@ -173,23 +221,35 @@ def match_predictions(
     """
     thr = np.asarray(tiou_thresholds, dtype=np.float64)
     n, t_num, m = pred_key.shape[0], thr.shape[0], gt_key.shape[0]
-    tp = np.zeros((t_num, n), dtype=bool)
     if n == 0 or m == 0:
-        return tp
+        return np.zeros((t_num, n), dtype=bool)
+    # work with the predictions grouped by key (stable: processing order kept inside a key)
+    korder = np.argsort(pred_key, kind="stable")
+    tp = np.empty((t_num, n), dtype=bool)
+    tp[:, korder] = _match_grouped(gt_key, gt_segments, pred_key[korder], pred_segments[korder], thr)
+    return tp
+
+
+def _match_grouped(
+    gt_key: np.ndarray,
+    gt_segments: np.ndarray,
+    pred_key: np.ndarray,
+    pred_segments: np.ndarray,
+    thr: np.ndarray,
+) -> np.ndarray:
+    """:func:`match_predictions` for predictions sorted by key (processing order inside a key)."""
+    n, t_num, m = pred_key.shape[0], thr.shape[0], gt_key.shape[0]
+    tp = np.zeros((t_num, n), dtype=bool)
     # 1. candidate pairs: same key, tIoU >= the lowest threshold
-    gorder = np.argsort(gt_key, kind="stable")
-    gk = gt_key[gorder]
+    lo, cnt, gorder = _candidate_ranges(gt_key, gt_segments, pred_key, pred_segments, thr.min())
     gseg = gt_segments[gorder]
-    lo = np.searchsorted(gk, pred_key, side="left")
-    cnt = np.searchsorted(gk, pred_key, side="right") - lo
-    cnt[pred_key < 0] = 0
     # in chunks of about _PAIR_CHUNK pairs, to bound the memory of the all-pairs step
     ends = np.cumsum(cnt)
     cuts = np.searchsorted(ends, np.arange(_PAIR_CHUNK, int(ends[-1]), _PAIR_CHUNK), side="right")
     kept = []
     for a, b in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [n]))):
         c_pred = np.repeat(np.arange(a, b, dtype=np.int64), cnt[a:b])
-        c_gt = _expand_ranges(lo[a:b], cnt[a:b])  # index into the key-sorted ground truth
+        c_gt = _expand_ranges(lo[a:b], cnt[a:b])  # index into the (key, start)-sorted ground truth
         c_iou = segment_tiou(
             pred_segments[c_pred, 0], pred_segments[c_pred, 1], gseg[c_gt, 0], gseg[c_gt, 1]
         )
@@ -198,8 +258,8 @@ def match_predictions(
     pair_pred, pair_gt, iou = (np.concatenate(x) for x in zip(*kept))
     if pair_pred.size == 0:
         return tp
-    # inside a prediction: descending tIoU, ties by ground-truth order (pair_gt follows file order)
-    order = np.lexsort((pair_gt, -iou, pair_pred))
+    # inside a prediction: descending tIoU, ties in ground-truth input order
+    order = np.lexsort((gorder[pair_gt], -iou, pair_pred))
     pair_pred, pair_gt, iou = pair_pred[order], pair_gt[order], iou[order]
 
     # 2. entries (threshold, pair) with tIoU >= threshold, threshold-major then prediction order
@@ -214,15 +274,11 @@ def match_predictions(
     unit_count = np.diff(np.append(unit_start, e_thr.size))
     u_thr, u_pred = e_thr[unit_start], e_pred[unit_start]
     # rank of a unit inside its (threshold, key) group: units are sorted by (threshold, prediction)
-    # and predictions of one key come in processing order, so a stable sort by (threshold, key) works
+    # and the predictions are grouped by key, in processing order inside a key
     u_key = pred_key[u_pred]
-    g_order = np.lexsort((u_key, u_thr))
-    gs_thr, gs_key = u_thr[g_order], u_key[g_order]
-    new_group = np.concatenate(([True], (gs_thr[1:] != gs_thr[:-1]) | (gs_key[1:] != gs_key[:-1])))
-    pos = np.arange(g_order.size)
-    group_first = np.maximum.accumulate(np.where(new_group, pos, 0))
-    rank = np.empty_like(pos)
-    rank[g_order] = pos - group_first
+    new_group = np.concatenate(([True], (u_thr[1:] != u_thr[:-1]) | (u_key[1:] != u_key[:-1])))
+    pos = np.arange(u_thr.size)
+    rank = pos - np.maximum.accumulate(np.where(new_group, pos, 0))
 
     # 3. the greedy, one rank at a time across all groups (groups never share ground truth)
     by_rank = np.argsort(rank, kind="stable")
