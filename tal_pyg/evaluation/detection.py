@@ -164,23 +164,19 @@ def _candidate_ranges(
     With ``min_threshold > 0`` and a prediction of positive length, a candidate must overlap it:
     start < prediction end (a prefix of the key's start-sorted rows) and end > prediction start
     (a suffix of it by the running maximum of the ends). Both bounds are found by binary search on
-    integer composites ``key * (M + 1) + rank``, so the comparisons stay exact.
+    integer composites ``key rank * (M + 1) + rank``, so the comparisons stay exact.
     """
     m = gt_key.shape[0]
     gorder = np.lexsort((gt_segments[:, 0], gt_key))  # ties keep input order
-    gk = gt_key[gorder]
     g_start, g_end = gt_segments[gorder, 0], gt_segments[gorder, 1]
-    key_space = int(max(gk[-1], pred_key.max(initial=-1))) + 1
-    if key_space <= 4 * (m + pred_key.shape[0]) + 1024:  # dense keys: a table instead of searches
-        counts = np.bincount(gk, minlength=key_space)
-        first = np.cumsum(counts) - counts
-        safe = np.maximum(pred_key, 0)
-        lo = first[safe]
-        hi = np.where(pred_key >= 0, lo + counts[safe], lo)
-    else:
-        lo = np.searchsorted(gk, pred_key, side="left")
-        hi = np.searchsorted(gk, pred_key, side="right")
-        hi[pred_key < 0] = lo[pred_key < 0]
+    # keys -> dense ranks 0..K-1 (ground-truth rows sorted by rank); prediction keys absent from
+    # the ground truth get an empty range
+    keys, gk = np.unique(gt_key[gorder], return_inverse=True)
+    pk = np.minimum(np.searchsorted(keys, pred_key), keys.size - 1)
+    valid = keys[pk] == pred_key
+    counts = np.bincount(gk, minlength=keys.size)
+    lo = (np.cumsum(counts) - counts)[pk]
+    hi = np.where(valid, lo + counts[pk], lo)
     if min_threshold > 0:
         p_start, p_end = pred_segments[:, 0], pred_segments[:, 1]
         base = gk * (m + 1)
@@ -188,7 +184,7 @@ def _candidate_ranges(
         comp_start = base + np.searchsorted(sorted_starts, g_start, side="left")  # ascending
         sorted_ends = np.sort(g_end)
         comp_end = np.maximum.accumulate(base + np.searchsorted(sorted_ends, g_end, side="left"))
-        p_base = np.maximum(pred_key, 0) * (m + 1)
+        p_base = pk * (m + 1)
         # #starts < p_end: rows with start < p_end come before the first composite >= this
         upper = np.searchsorted(comp_start, p_base + np.searchsorted(sorted_starts, p_end, "left"), "left")
         # #ends <= p_start: rows before the first running-max composite >= this all end <= p_start
@@ -209,10 +205,10 @@ def match_predictions(
     """Greedy matching of already ranked predictions, for every threshold at once.
 
     Args:
-        gt_key: [M] int64 group of each ground-truth instance (e.g. ``video * C + class``), >= 0.
+        gt_key: [M] int64 group of each ground-truth instance (e.g. ``video * C + class``).
         gt_segments: [M, 2] seconds; the order of rows with equal key breaks tIoU ties.
-        pred_key: [N] int64 group of each prediction; -1 (or a key without ground truth) = no match
-            possible. Predictions must be given in processing order (best first inside a group).
+        pred_key: [N] int64 group of each prediction; a key without ground truth (e.g. -1) never
+            matches. Inside a group, predictions are processed in the given order (best first).
         pred_segments: [N, 2] seconds.
         tiou_thresholds: [T].
 

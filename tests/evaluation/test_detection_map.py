@@ -381,3 +381,23 @@ def test_real_thumos_ground_truth_with_string_segments():
     if THUMOS_AMBIGUOUS.is_file():
         r = detection_map(full, preds, "thumos14", subset="test", ambiguous=THUMOS_AMBIGUOUS)
         assert r.num_dropped_ambiguous > 0 and r.average_mAP < 1.0
+
+
+def test_match_predictions_any_keys_and_order():
+    from tal_pyg.evaluation import match_predictions
+
+    rng = np.random.default_rng(4)
+    g_key = rng.integers(0, 5, 40)
+    g_seg = np.sort(rng.integers(0, 30, (40, 2)), axis=1).astype(float)
+    p_key = rng.integers(-1, 6, 300)  # -1 and 5: keys without ground truth
+    p_seg = np.sort(rng.integers(0, 30, (300, 2)), axis=1).astype(float)
+    thr = TIOU_PRESETS["thumos14"]
+    tp = match_predictions(g_key, g_seg, p_key, p_seg, thr)
+    assert tp.shape == (7, 300) and not tp[:, (p_key == -1) | (p_key == 5)].any()
+    # huge / negative keys: only equality of keys matters
+    big = match_predictions(g_key * 10**15 - 7, g_seg, np.where(p_key >= 0, p_key * 10**15 - 7, 3), p_seg, thr)
+    np.testing.assert_array_equal(tp, big)
+    # each ground-truth instance is matched at most once per threshold
+    for t in range(7):
+        for k in range(5):
+            assert tp[t, p_key == k].sum() <= (g_key == k).sum()
