@@ -331,7 +331,7 @@ def detection_map(
     tiou_thresholds: TIoUSpec = "activitynet",
     subset: Optional[str] = None,
     ambiguous: Optional[Union[PathLike, Mapping[str, Sequence[Sequence[float]]]]] = None,
-    unknown_labels: str = "error",
+    unknown_labels: str = "warn",
 ) -> DetectionResult:
     """Detection mAP over classes at each tIoU threshold (same numbers as the ActivityNet evaluator).
 
@@ -346,10 +346,12 @@ def detection_map(
         ambiguous: THUMOS'14 ambiguous segments (``{video: [(s, e), ...]}`` or the W-TALC
             ``Ambiguous_test.txt``): predictions overlapping one (intersection > 0, any class) are
             dropped first, as the W-TALC family does. Off by default (BaS-Net/UM/DGAM protocol).
-        unknown_labels: what to do with prediction labels that are not in the ground-truth file at
-            all: ``"error"`` (default) or ``"warn"`` (drop them with a warning). Labels known to the
-            file but absent from the evaluated subset are dropped with a warning (they cannot change
-            any class's AP).
+        unknown_labels: what to do with prediction labels that are not in the ground truth at
+            all: ``"warn"`` (default: drop them with a warning; a ground truth restricted to a few
+            videos may lack classes the model predicts) or ``"error"`` (``tal-pyg evaluate`` uses
+            this unless ``--allow-unknown-labels``: a label typo or a class-list mismatch is caught).
+            Labels known to the file but absent from the evaluated subset are dropped with a warning
+            (they cannot change any class's AP).
 
     Returns:
         :class:`DetectionResult` (APs as fractions).

@@ -148,7 +148,7 @@ def _parse_results(data: Any, what: str) -> tuple[Predictions, list[str]]:
                 for key in ENTRY_KEYS:
                     if key not in e:
                         raise ValueError(f"{what}: results[{vid!r}][{i}]: missing key {key!r}") from None
-            raise
+            raise ValueError(f"{what}: results[{vid!r}]: entries could not be read") from None
         counts.append(len(entries))
     counts_a = np.asarray(counts, dtype=np.int64)
     video_index = np.repeat(np.arange(len(keys), dtype=np.int64), counts_a)

@@ -331,9 +331,9 @@ def test_unknown_labels_error_or_warning():
     gt = gt_db({"v": [(0.0, 10.0, "a")]})
     pred = results({"v": [(0.0, 10.0, "a", 0.9), (0.0, 10.0, "zzz", 0.8)]})
     with pytest.raises(ValueError, match="not in the ground truth.*'zzz'"):
-        detection_map(gt, pred, [0.5])
+        detection_map(gt, pred, [0.5], unknown_labels="error")
     with pytest.warns(UserWarning, match="zzz"):
-        r = detection_map(gt, pred, [0.5], unknown_labels="warn")
+        r = detection_map(gt, pred, [0.5])  # default: warn and drop
     assert r.ap[0, 0] == 1.0 and r.num_dropped_labels == 1
 
 
