@@ -40,8 +40,9 @@ normalised to unit RMS. For snippet ``t`` of video ``v`` (before smoothing)
 
 .. math::
     z_t = w_{scene} \odot s_v
-        + (1 - a_t)\, w_{bg} \odot (\beta_{k_t} + m_{k_t} g)
-        + a_t\, o_t \odot (w_{act} \odot \mu_{c_t, p_t} + w_{actness} \odot g),
+        + (1 - v_t) \odot w_{bg} \odot (\beta_{k_t} + m_{k_t} g)
+        + v_t \odot (w_{act} \odot \mu_{c_t, p_t} + w_{actness} \odot g),
+    \qquad v_t = a_t\, o_t,
 
     f_t = \max\big(0,\ \textstyle\sum_j \kappa_j z_{t+j} + n_t\, w_{noise} \odot \epsilon_t\big),
     \qquad \epsilon_t \sim \mathcal N(0, I),
@@ -64,7 +65,7 @@ normalised to unit RMS. For snippet ``t`` of video ``v`` (before smoothing)
 * **spatial incompleteness**: an action snippet is "easy" with probability ``easy_fraction``
   (``o_t = 1``, noise factor ``n_t = easy_noise``), otherwise a random share
   ``r_t ~ U(occlusion)`` of its feature dimensions is occluded (``o_t`` ∈ {0,1}^D, Bernoulli
-  ``1 - r_t``) and ``n_t = 1``;
+  ``1 - r_t``) and ``n_t = 1``; occluded dimensions keep showing the background;
 * **temporal smoothing**: ``κ`` = normalised Gaussian kernel with ``smoothing_sigma`` snippets
   (I3D's receptive field covers several snippets), edge-padded;
 * non-negative output (ReLU), stored as float32.
@@ -424,7 +425,7 @@ def _video_features(cfg: SyntheticConfig, world: _World, video: _Video, rng: np.
     bg = world.background[state_of] + world.moving[state_of, None] * world.motion[None, :]
     z = np.empty((T, D), dtype=np.float32)
     z[:] = w["scene"] * scene
-    z += ((1.0 - a)[:, None] * w["background"]) * bg
+    z += w["background"] * bg
     act = np.flatnonzero(a > 0)
     noise_factor = np.ones(T, dtype=np.float32)
     if act.size:
@@ -432,7 +433,8 @@ def _video_features(cfg: SyntheticConfig, world: _World, video: _Video, rng: np.
         r = np.where(easy, 0.0, rng.uniform(cfg.occlusion[0], cfg.occlusion[1], act.size)).astype(np.float32)
         visible = rng.random((act.size, D), dtype=np.float32) >= r[:, None]
         signal = w["action"] * world.phases[cls[act], phase[act]] + w["actionness"] * world.motion
-        z[act] += a[act, None] * visible * signal
+        # visible action dims replace the background there; occluded dims keep showing the background
+        z[act] += (a[act, None] * visible) * (signal - w["background"] * bg[act])
         noise_factor[act[easy]] = cfg.easy_noise
     z = _smooth(z, cfg.smoothing_sigma)
     z += (noise_factor[:, None] * w["noise"]) * rng.standard_normal((T, D), dtype=np.float32)
