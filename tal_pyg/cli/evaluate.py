@@ -1,6 +1,7 @@
 """``tal-pyg evaluate``: detection mAP of an ActivityNet-format results file.
 
-    tal-pyg evaluate --ground-truth gt.json --predictions results.json --subset test --preset thumos14
+    tal-pyg evaluate --ground-truth gt.json --predictions results.json \\
+        --subset test --preset thumos14
     tal-pyg evaluate --ground-truth gt.json --predictions results.json --tiou 0.3 0.5 0.7 --json
 
 Prints a table of mAP (percent) per tIoU threshold, or with ``--json`` one JSON object with keys
@@ -21,15 +22,16 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentPar
     p = subparsers.add_parser(
         "evaluate",
         help="detection mAP of a results file (ActivityNet-exact)",
-        description="Detection mAP at tIoU thresholds, with the numbers of the official ActivityNet "
-        "evaluator. Inputs are ActivityNet-format JSON files.",
+        description="Detection mAP at tIoU thresholds, with the numbers of the official "
+        "ActivityNet evaluator. Inputs are ActivityNet-format JSON files.",
     )
     p.add_argument("--ground-truth", required=True, metavar="GT.json",
                    help='ground truth: {"database": {video: {"subset", "annotations"}}}')
     p.add_argument("--predictions", required=True, metavar="RESULTS.json",
                    help='detections: {"results": {video: [{"label", "score", "segment"}]}}')
     p.add_argument("--subset", default=None,
-                   help="evaluate only the videos of this subset (e.g. test, validation); default: all")
+                   help="evaluate only the videos of this subset (e.g. test, validation); "
+                   "default: all")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--tiou", type=float, nargs="+", metavar="T", help="tIoU thresholds")
     g.add_argument("--preset", choices=sorted(TIOU_PRESETS),

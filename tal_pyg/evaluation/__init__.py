@@ -18,7 +18,12 @@ from tal_pyg.evaluation.predictions import (
     results_from_proposals,
     write_predictions,
 )
-from tal_pyg.evaluation.tiou import TIOU_PRESETS, pairwise_tiou, resolve_tiou_thresholds, segment_tiou
+from tal_pyg.evaluation.tiou import (
+    TIOU_PRESETS,
+    pairwise_tiou,
+    resolve_tiou_thresholds,
+    segment_tiou,
+)
 
 __all__ = [
     "detection_map",

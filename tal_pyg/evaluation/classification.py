@@ -5,7 +5,8 @@ descending score (ties in input order) and let :math:`P_k` be the precision of t
 
 .. math::
     \\mathrm{AP} = \\frac{1}{\\sum_i y_i} \\sum_{k:\\, y_{(k)} = 1} P_k ,
-    \\qquad \\mathrm{mAP} = \\frac{1}{|\\mathcal{C}^+|} \\sum_{c \\in \\mathcal{C}^+} \\mathrm{AP}_c ,
+    \\qquad \\mathrm{mAP} = \\frac{1}{|\\mathcal{C}^+|}
+    \\sum_{c \\in \\mathcal{C}^+} \\mathrm{AP}_c ,
 
 the non-interpolated average precision of W-TALC's ``getClassificationMAP``, averaged over the
 classes :math:`\\mathcal{C}^+` that have at least one positive video.

@@ -6,23 +6,24 @@ Rules (SPEC §6; the official ``Evaluation/eval_detection.py`` of activitynet/Ac
 * a class's predictions are processed by descending score, ties in input order (stable);
 * for each prediction the ground-truth instances of its video and class are visited by descending
   tIoU (ties in ground-truth file order); the first one that is still unmatched and whose tIoU is
-  :math:`\\ge` the threshold is matched (true positive); if none, it is a false positive. Matching is
-  independent per threshold;
+  :math:`\\ge` the threshold is matched (true positive); if none, it is a false positive.
+  Matching is independent per threshold;
 * predictions on videos that are not in the evaluated subset or not in the ground truth at all are
   false positives (kept, not dropped);
 * with :math:`TP_k, FP_k` the cumulative counts after the :math:`k`-th prediction and :math:`n` the
   number of ground-truth instances of the class,
   :math:`\\mathrm{rec}_k = TP_k / n`, :math:`\\mathrm{prec}_k = TP_k / (TP_k + FP_k)`;
 * AP is all-point interpolated: pad precision with 0 at both ends and recall with 0 and 1, replace
-  each precision by the maximum to its right, and sum :math:`\\Delta\\mathrm{rec} \\cdot \\mathrm{prec}`
-  where recall changes; a class without predictions has AP 0;
+  each precision by the maximum to its right, and sum
+  :math:`\\Delta\\mathrm{rec} \\cdot \\mathrm{prec}` where recall changes; a class without
+  predictions has AP 0;
 * mAP is the plain mean over classes, the reported average the mean over thresholds.
 
 The greedy matching is sequential within one (threshold, video, class) group only; groups are
 independent. The implementation builds every (prediction, ground truth) pair of the same video and
-class whose tIoU clears the lowest threshold, then runs the greedy for all groups and thresholds at
-once, one step per rank inside a group (a handful of numpy calls per step): the cost is linear in the
-number of pairs plus a small constant times the largest group.
+class whose tIoU clears the lowest threshold, then runs the greedy for all groups and thresholds
+at once, one step per rank inside a group (a handful of numpy calls per step): the cost is linear
+in the number of pairs plus a small constant times the largest group.
 """
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ class DetectionResult:
     def format_table(self, per_class: bool = False) -> str:
         """A plain-text table (values in percent)."""
         thr = [f"{t:.2f}" for t in self.tiou_thresholds]
-        name_w = max([len("mAP"), len("class")] + ([len(c) for c in self.class_names] if per_class else []))
+        names = list(self.class_names) if per_class else []
+        name_w = max([len("mAP"), len("class")] + [len(c) for c in names])
         head = f"{'tIoU':<{name_w}} " + " ".join(f"{t:>6}" for t in thr) + f" {'avg':>6}"
         rule = "-" * len(head)
         lines = [head, rule]
@@ -118,9 +120,11 @@ class DetectionResult:
         lines.append(f"{'mAP':<{name_w}} {row} {100 * self.average_mAP:6.2f}")
         lines.append(
             f"({len(self.class_names)} classes, {self.num_videos} videos, "
-            f"{int(self.num_ground_truth.sum())} ground-truth instances, {self.num_predictions} predictions"
+            f"{int(self.num_ground_truth.sum())} ground-truth instances, "
+            f"{self.num_predictions} predictions"
             + (f", subset {self.subset!r}" if self.subset is not None else "")
-            + (f", {self.num_dropped_ambiguous} dropped as ambiguous" if self.num_dropped_ambiguous else "")
+            + (f", {self.num_dropped_ambiguous} dropped as ambiguous"
+               if self.num_dropped_ambiguous else "")
             + ")"
         )
         return "\n".join(lines)
@@ -186,9 +190,11 @@ def _candidate_ranges(
         comp_end = np.maximum.accumulate(base + np.searchsorted(sorted_ends, g_end, side="left"))
         p_base = pk * (m + 1)
         # #starts < p_end: rows with start < p_end come before the first composite >= this
-        upper = np.searchsorted(comp_start, p_base + np.searchsorted(sorted_starts, p_end, "left"), "left")
+        n_start_before = np.searchsorted(sorted_starts, p_end, "left")
+        upper = np.searchsorted(comp_start, p_base + n_start_before, "left")
         # #ends <= p_start: rows before the first running-max composite >= this all end <= p_start
-        lower = np.searchsorted(comp_end, p_base + np.searchsorted(sorted_ends, p_start, "right"), "left")
+        n_end_not_after = np.searchsorted(sorted_ends, p_start, "right")
+        lower = np.searchsorted(comp_end, p_base + n_end_not_after, "left")
         prune = p_end > p_start  # a zero-length prediction can still meet a zero-length instance
         lo = np.where(prune, np.maximum(lo, lower), lo)
         hi = np.where(prune, np.minimum(hi, upper), hi)
@@ -222,7 +228,9 @@ def match_predictions(
     # work with the predictions grouped by key (stable: processing order kept inside a key)
     korder = np.argsort(pred_key, kind="stable")
     tp = np.empty((t_num, n), dtype=bool)
-    tp[:, korder] = _match_grouped(gt_key, gt_segments, pred_key[korder], pred_segments[korder], thr)
+    tp[:, korder] = _match_grouped(
+        gt_key, gt_segments, pred_key[korder], pred_segments[korder], thr
+    )
     return tp
 
 
@@ -320,7 +328,8 @@ def _filter_ambiguous(pred: Predictions, ambiguous: Mapping[str, np.ndarray]) ->
     cnt = np.searchsorted(av, pred.video_index, side="right") - lo
     pp = np.repeat(np.arange(len(pred), dtype=np.int64), cnt)
     pa = _expand_ranges(lo, cnt)
-    inter = np.minimum(pred.segments[pp, 1], aseg[pa, 1]) - np.maximum(pred.segments[pp, 0], aseg[pa, 0])
+    ps = pred.segments[pp]
+    inter = np.minimum(ps[:, 1], aseg[pa, 1]) - np.maximum(ps[:, 0], aseg[pa, 0])
     drop[pp[inter > 0]] = True
     return drop
 
@@ -333,7 +342,7 @@ def detection_map(
     ambiguous: Optional[Union[PathLike, Mapping[str, Sequence[Sequence[float]]]]] = None,
     unknown_labels: str = "warn",
 ) -> DetectionResult:
-    """Detection mAP over classes at each tIoU threshold (same numbers as the ActivityNet evaluator).
+    """Detection mAP over classes at each tIoU threshold (the numbers of the ActivityNet evaluator).
 
     Args:
         ground_truth: ActivityNet-format ground truth (``{"database": ...}``), a path to it, or a
@@ -342,14 +351,16 @@ def detection_map(
             :class:`~tal_pyg.evaluation.Predictions`.
         tiou_thresholds: a preset name of :data:`~tal_pyg.evaluation.TIOU_PRESETS` or the values
             (default ``"activitynet"``: ``np.linspace(0.5, 0.95, 10)``, the official default).
-        subset: evaluate only the videos of this subset (``"test"``, ``"validation"``); ``None``: all.
+        subset: evaluate only the videos of this subset (``"test"``, ``"validation"``);
+            ``None``: all.
         ambiguous: THUMOS'14 ambiguous segments (``{video: [(s, e), ...]}`` or the W-TALC
             ``Ambiguous_test.txt``): predictions overlapping one (intersection > 0, any class) are
             dropped first, as the W-TALC family does. Off by default (BaS-Net/UM/DGAM protocol).
         unknown_labels: what to do with prediction labels that are not in the ground truth at
             all: ``"warn"`` (default: drop them with a warning; a ground truth restricted to a few
             videos may lack classes the model predicts) or ``"error"`` (``tal-pyg evaluate`` uses
-            this unless ``--allow-unknown-labels``: a label typo or a class-list mismatch is caught).
+            this unless ``--allow-unknown-labels``: it catches a label typo or a class-list
+            mismatch).
             Labels known to the file but absent from the evaluated subset are dropped with a warning
             (they cannot change any class's AP).
 
@@ -357,8 +368,9 @@ def detection_map(
         :class:`DetectionResult` (APs as fractions).
 
     Warnings:
-        ``UserWarning`` when there are no predictions (every AP is 0), when predictions lie on videos
-        without evaluated ground truth (they count as false positives), and for dropped labels.
+        ``UserWarning`` when there are no predictions (every AP is 0), when predictions lie on
+        videos without evaluated ground truth (they count as false positives), and for dropped
+        labels.
     """
     if unknown_labels not in ("error", "warn"):
         raise ValueError(f"unknown_labels must be 'error' or 'warn', got {unknown_labels!r}")
@@ -391,8 +403,8 @@ def detection_map(
     if num_dropped_labels:
         outside = [lab for lab in pred.labels if lab not in class_pos]
         warnings.warn(
-            f"{pred.source}: {num_dropped_labels} prediction(s) with labels that are not classes of the "
-            f"evaluated ground truth were ignored: {', '.join(map(repr, outside[:5]))}"
+            f"{pred.source}: {num_dropped_labels} prediction(s) with labels that are not classes "
+            f"of the evaluated ground truth were ignored: {', '.join(map(repr, outside[:5]))}"
             f"{' ...' if len(outside) > 5 else ''}",
             UserWarning,
             stacklevel=2,
@@ -407,10 +419,8 @@ def detection_map(
     gt_vid_pos = {v: i for i, v in enumerate(gt.videos)}
     videos_with_gt = np.zeros(len(gt.videos), dtype=bool)
     videos_with_gt[gt.video_index] = True
-    vid_map = np.array(
-        [gt_vid_pos[v] if v in gt_vid_pos and videos_with_gt[gt_vid_pos[v]] else -1 for v in pred.videos],
-        dtype=np.int64,
-    )
+    vid_map = np.array([gt_vid_pos.get(v, -1) for v in pred.videos], dtype=np.int64)
+    vid_map[~np.append(videos_with_gt, False)[vid_map]] = -1  # no instance in the video: -1
     p_video = vid_map[pred.video_index[keep]] if len(pred) else np.zeros(0, dtype=np.int64)
     p_class = p_class[keep]
     p_score = pred.scores[keep]
@@ -421,8 +431,8 @@ def detection_map(
         warnings.warn(f"{pred.source}: no predictions; every AP is 0", UserWarning, stacklevel=2)
     elif num_outside:
         warnings.warn(
-            f"{pred.source}: {num_outside} prediction(s) on videos without ground truth in the evaluated "
-            f"{'subset' if subset is not None else 'file'} count as false positives",
+            f"{pred.source}: {num_outside} prediction(s) on videos without ground truth in the "
+            f"evaluated {'subset' if subset is not None else 'file'} count as false positives",
             UserWarning,
             stacklevel=2,
         )

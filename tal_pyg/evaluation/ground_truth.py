@@ -2,7 +2,8 @@
 
 File format (``gt.json`` of BaS-Net/UM/DGAM, ``activity_net.v1-2.min.json``)::
 
-    {"database": {VIDEO: {"subset": "test", "annotations": [{"segment": [s, e], "label": "HighJump"}]}}}
+    {"database": {VIDEO: {"subset": "test",
+                          "annotations": [{"segment": [s, e], "label": "HighJump"}]}}}
 
 Segment values may be numbers or numeric strings (the THUMOS'14 ``gt.json`` stores ``"18.6"``).
 Other keys (``duration``, ``url``, ``version``, ``taxonomy``) are ignored.
@@ -182,7 +183,9 @@ class GroundTruth:
 
 def _parse_database(data: Any, what: str) -> GroundTruth:
     if not isinstance(data, dict):
-        raise ValueError(f"{what}: expected a JSON object with key 'database', got {type(data).__name__}")
+        raise ValueError(
+            f"{what}: expected a JSON object with key 'database', got {type(data).__name__}"
+        )
     if "database" not in data:
         raise ValueError(f"{what}: missing key 'database' (keys: {sorted(data)[:5]})")
     db = data["database"]
@@ -196,13 +199,17 @@ def _parse_database(data: Any, what: str) -> GroundTruth:
         subsets[vid] = entry.get("subset")
         anns = entry.get("annotations")
         if not isinstance(anns, list):
-            raise ValueError(f"{what}: database[{vid!r}]: missing or invalid key 'annotations' (a list)")
+            raise ValueError(
+                f"{what}: database[{vid!r}]: missing or invalid key 'annotations' (a list)"
+            )
         for i, ann in enumerate(anns):
             if not isinstance(ann, dict):
                 raise ValueError(f"{what}: database[{vid!r}]['annotations'][{i}] must be an object")
             for key in ("segment", "label"):
                 if key not in ann:
-                    raise ValueError(f"{what}: database[{vid!r}]['annotations'][{i}]: missing key {key!r}")
+                    raise ValueError(
+                        f"{what}: database[{vid!r}]['annotations'][{i}]: missing key {key!r}"
+                    )
             if not isinstance(ann["label"], str):
                 raise ValueError(
                     f"{what}: database[{vid!r}]['annotations'][{i}]: 'label' must be a string, "
@@ -223,8 +230,8 @@ def load_ground_truth(source: Union[PathLike, Mapping[str, Any], GroundTruth]) -
     """Read ActivityNet-format ground truth from a path, an already-loaded dict or pass it through.
 
     Raises:
-        FileNotFoundError / ValueError: missing file, malformed JSON, missing keys, segments that are
-            not numbers, negative or reversed. Messages name the file, the video and the problem.
+        FileNotFoundError / ValueError: missing file, malformed JSON, missing keys, segments that
+            are not numbers, negative or reversed. Messages name the file, the video, the problem.
     """
     if isinstance(source, GroundTruth):
         return source
@@ -262,7 +269,9 @@ def load_ambiguous(
                 raise ValueError
             s, e = float(parts[1]), float(parts[2])
         except ValueError:
-            raise ValueError(f"{path}:{lineno}: expected 'video start end', got {line.strip()!r}") from None
+            raise ValueError(
+                f"{path}:{lineno}: expected 'video start end', got {line.strip()!r}"
+            ) from None
         rows.setdefault(parts[0], []).append((s, e))
     out = {}
     for vid, segs in rows.items():

@@ -2,7 +2,8 @@
 
 Format::
 
-    {"version": "...", "results": {VIDEO: [{"label": "HighJump", "score": 0.93, "segment": [s, e]}]},
+    {"version": "...",
+     "results": {VIDEO: [{"label": "HighJump", "score": 0.93, "segment": [s, e]}]},
      "external_data": {"used": false, "details": ""}}
 
 Reading needs only ``results``; writing emits all three keys (the official evaluator requires them).
@@ -73,11 +74,13 @@ class Predictions:
                       lambda i: f"prediction {i} (video {videos[i]!r})", source)
 
     def to_results(self) -> dict[str, list[dict[str, Any]]]:
-        """The ActivityNet ``results`` mapping (plain Python types), videos in order of appearance."""
+        """The ActivityNet ``results`` mapping (plain Python types), videos in input order."""
         out: dict[str, list[dict[str, Any]]] = {}
         labels, scores, segs = self.labels, self.scores.tolist(), self.segments.tolist()
-        for v, lab, sc, sg in zip(self.video_index.tolist(), self.label_index.tolist(), scores, segs):
-            out.setdefault(self.videos[v], []).append({"label": labels[lab], "score": sc, "segment": sg})
+        rows = zip(self.video_index.tolist(), self.label_index.tolist(), scores, segs)
+        for v, lab, sc, sg in rows:
+            entry = {"label": labels[lab], "score": sc, "segment": sg}
+            out.setdefault(self.videos[v], []).append(entry)
         return out
 
 
@@ -105,7 +108,8 @@ def _build(videos, video_index, labels, scores, segments, where, source) -> Pred
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{source}: {where(i)}: 'score' is {sc[i]} (must be finite; {int(bad.sum())} such score(s))"
+            f"{source}: {where(i)}: 'score' is {sc[i]} "
+            f"(must be finite; {int(bad.sum())} such score(s))"
         )
     seg = to_segments(segments, where, source)
     return Predictions(
@@ -120,9 +124,11 @@ def _build(videos, video_index, labels, scores, segments, where, source) -> Pred
 
 
 def _parse_results(data: Any, what: str) -> tuple[Predictions, list[str]]:
-    """Parse ``{"results": {...}}``; returns the predictions and every video key (also empty ones)."""
+    """Parse ``{"results": {...}}``: the predictions and every video key (also empty ones)."""
     if not isinstance(data, dict):
-        raise ValueError(f"{what}: expected a JSON object with key 'results', got {type(data).__name__}")
+        raise ValueError(
+            f"{what}: expected a JSON object with key 'results', got {type(data).__name__}"
+        )
     if "results" not in data:
         raise ValueError(f"{what}: missing key 'results' (keys: {sorted(data)[:5]})")
     results = data["results"]
@@ -136,7 +142,9 @@ def _parse_results(data: Any, what: str) -> tuple[Predictions, list[str]]:
     for vid in keys:
         entries = results[vid]
         if not isinstance(entries, list):
-            raise ValueError(f"{what}: results[{vid!r}] must be a list, got {type(entries).__name__}")
+            raise ValueError(
+                f"{what}: results[{vid!r}] must be a list, got {type(entries).__name__}"
+            )
         try:
             labels.extend([e["label"] for e in entries])
             scores.extend([e["score"] for e in entries])
@@ -144,10 +152,14 @@ def _parse_results(data: Any, what: str) -> tuple[Predictions, list[str]]:
         except (KeyError, TypeError, IndexError):
             for i, e in enumerate(entries):
                 if not isinstance(e, dict):
-                    raise ValueError(f"{what}: results[{vid!r}][{i}] must be an object, got {e!r}") from None
+                    raise ValueError(
+                        f"{what}: results[{vid!r}][{i}] must be an object, got {e!r}"
+                    ) from None
                 for key in ENTRY_KEYS:
                     if key not in e:
-                        raise ValueError(f"{what}: results[{vid!r}][{i}]: missing key {key!r}") from None
+                        raise ValueError(
+                            f"{what}: results[{vid!r}][{i}]: missing key {key!r}"
+                        ) from None
             raise ValueError(f"{what}: results[{vid!r}]: entries could not be read") from None
         counts.append(len(entries))
     counts_a = np.asarray(counts, dtype=np.int64)
@@ -192,7 +204,10 @@ def results_from_proposals(
     for vid, arr in proposals.items():
         a = np.asarray(arr, dtype=np.float64).reshape(-1, 4) if np.size(arr) else np.zeros((0, 4))
         cls = a[:, 0]
-        if a.shape[0] and (np.any(cls != np.round(cls)) or cls.min() < 0 or cls.max() >= len(class_names)):
+        bad = a.shape[0] > 0 and (
+            np.any(cls != np.round(cls)) or cls.min() < 0 or cls.max() >= len(class_names)
+        )
+        if bad:
             raise ValueError(
                 f"proposals[{vid!r}]: class indices must be integers in [0, {len(class_names)}), "
                 f"got {np.unique(cls)[:5].tolist()}"
@@ -227,7 +242,9 @@ def write_predictions(
         pred, keys = results, list(results.videos)
     else:
         if not isinstance(results, Mapping):
-            raise ValueError(f"results to write must map video names to lists, got {type(results).__name__}")
+            raise ValueError(
+                f"results to write must map video names to lists, got {type(results).__name__}"
+            )
         pred, keys = _parse_results({"results": dict(results)}, f"results for {path}")
     if version is None:
         from tal_pyg import __version__
@@ -237,7 +254,9 @@ def write_predictions(
     obj = {
         "version": str(version),
         "results": {str(k): grouped.get(k, []) for k in keys},
-        "external_data": dict(external_data) if external_data is not None else {"used": False, "details": ""},
+        "external_data": (
+            dict(external_data) if external_data is not None else {"used": False, "details": ""}
+        ),
     }
     atomic_write_json(path, obj, indent=indent)
     return Path(path)
