@@ -13,6 +13,7 @@ attribute          shape / type      meaning
                                      (16/25 = 0.64 s); sampling transforms scale it by ``T / T_new``
 ``num_snippets``   ``int``           ``T`` of the stored features (before any resampling)
 ``gt_segments``    ``[K, 2]`` f32    ground-truth ``(start_s, end_s)``, clipped to ``[0, duration]``
+                                     (segments that start after the end are left out here)
 ``gt_labels``      ``[K]`` long      class of each segment
 =================  ================  ==============================================================
 
@@ -369,13 +370,11 @@ class WTALFeatures(Dataset):
             y[0, item.label_ids] = 1.0
         duration = self.duration_of(idx)
         inst = item.record.annotation.instances
+        if item.record.annotation.duration is not None:  # clip to the video; drop what starts after its end
+            inst = [(max(s, 0.0), min(e, duration), lab) for s, e, lab in inst if s < duration]
         if inst:
             seg = np.array([[s, e] for s, e, _ in inst], dtype=np.float64)
-            if item.record.annotation.duration is not None:
-                seg = np.clip(seg, 0.0, duration)
-            else:
-                seg = np.clip(seg, 0.0, None)
-            gt_segments = torch.tensor(seg, dtype=torch.float32)
+            gt_segments = torch.tensor(np.clip(seg, 0.0, None), dtype=torch.float32)
             gt_labels = torch.tensor([self._class_ids[lab] for _, _, lab in inst], dtype=torch.long)
         else:
             gt_segments = torch.zeros(0, 2, dtype=torch.float32)
