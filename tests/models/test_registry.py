@@ -1,0 +1,26 @@
+import dataclasses
+
+import pytest
+
+from tal_pyg.config.dataclass_io import from_dict, to_dict
+from tal_pyg.models import HEADS, BaMHead, BaSNetHead, DGAMHead, WTALHead
+
+
+def test_registry_contents():
+    assert set(HEADS) == {"basnet", "bam", "dgam"}
+    assert HEADS["basnet"][0] is BaSNetHead and HEADS["bam"][0] is BaMHead and HEADS["dgam"][0] is DGAMHead
+    for head_cls, cfg_cls in HEADS.values():
+        assert issubclass(head_cls, WTALHead) and dataclasses.is_dataclass(cfg_cls)
+
+
+@pytest.mark.parametrize("name", sorted(HEADS))
+def test_configs_round_trip_through_the_experiment_loader(name):
+    head_cls, cfg_cls = HEADS[name]
+    for preset in cfg_cls.PRESETS:
+        cfg = cfg_cls.preset(preset)
+        again = from_dict(cfg_cls, to_dict(cfg))  # every field is typed and YAML-serialisable
+        assert again == cfg
+    for f in dataclasses.fields(cfg_cls):
+        assert f.type not in (None, "Any"), f.name
+    head = head_cls(16, 3, from_dict(cfg_cls, {"upsample": 4}))
+    assert head.config.upsample == 4
