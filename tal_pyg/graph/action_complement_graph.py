@@ -20,7 +20,7 @@ that peak memory is :math:`O(\text{block} \cdot T + T \cdot K)`, never :math:`O(
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -61,8 +61,6 @@ def _check_args(
         )
     if not x.is_floating_point():
         raise ValueError(f"{_NAME}: x must be a floating point tensor, got {x.dtype}")
-    if x.numel() > 0 and not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{_NAME}: x contains NaN or inf values")
     x3 = x.unsqueeze(0) if x.dim() == 2 else x
     if mask is not None:
         if not isinstance(mask, Tensor):
@@ -96,6 +94,23 @@ def _check_args(
     return x3, mask
 
 
+def _unit_rows(x: Tensor, dtype: torch.dtype) -> Tensor:
+    """``x / max(||x||, eps)`` along the last dimension, in ``dtype``; rejects NaN/inf.
+
+    The finiteness check rides on the norms (a NaN or inf anywhere makes its row norm non-finite),
+    so valid input costs no extra pass over ``x``; the element-wise check only runs on failure.
+    """
+    x = x.to(dtype)
+    norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+    if norm.numel() > 0 and not bool(torch.isfinite(norm).all()):
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{_NAME}: x contains NaN or inf values")
+        # finite values whose squares overflow: scale each row by its largest magnitude first
+        x = x / x.abs().amax(dim=-1, keepdim=True).clamp_(min=torch.finfo(dtype).tiny)
+        norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+    return x * norm.clamp_(min=COSINE_EPS).reciprocal_()
+
+
 def _temporal_diffusion(rows: Tensor, num_cols: int, z: int, dtype: torch.dtype) -> Tensor:
     """:math:`A^t` (Eq. 2) for the given target rows: ``[len(rows), num_cols]``."""
     cols = torch.arange(num_cols, device=rows.device)
@@ -105,87 +120,109 @@ def _temporal_diffusion(rows: Tensor, num_cols: int, z: int, dtype: torch.dtype)
     return near.div_(z).neg_().add_(1.0)
 
 
-def _block_matrix(
-    xn: Tensor,
-    videos: slice,
-    rows: slice,
-    graph: str,
-    alpha: float,
-    z: int,
-    col_mask: Optional[Tensor],
-) -> Tensor:
-    """``2 A`` (Eq. 3, or ``A`` for the variants without the factor 1/2) for ``xn[videos]``.
-
-    Returns ``[b, r, T]`` for the target ``rows``; padded columns are ``-inf`` so they are never
-    selected. The factor 1/2 of Eq. 3 is left out (see :func:`_matrix_scale`): multiplying by a
-    power of two is exact, so comparing ``2 A`` with ``2 lambda`` selects bit-for-bit the same
-    entries, the row normalisation cancels it exactly, and one pass over the block is saved.
-    """
-    xb = xn[videos]
-    num_videos, num_nodes = xb.shape[0], xb.shape[1]
-    row_ids = torch.arange(rows.start, rows.stop, device=xn.device)
-    if graph == "temporal_only":
-        a = _temporal_diffusion(row_ids, num_nodes, z, xn.dtype)
-        a = a.unsqueeze(0).expand(num_videos, -1, -1).clone()
-    else:
-        a = torch.bmm(xb[:, rows], xb.transpose(1, 2))  # cosine similarity As (Eq. 1)
-        if graph != "similarity":
-            at = _temporal_diffusion(row_ids, num_nodes, z, xn.dtype)
-            sign = 1.0 if graph == "full" else -1.0
-            a.add_(at, alpha=sign * alpha)  # As +- alpha At  (= 2 A, Eq. 3)
-    if col_mask is not None:
-        a.masked_fill_(~col_mask[videos].unsqueeze(1), float("-inf"))
-    return a
-
-
 def _matrix_scale(graph: str) -> float:
-    """The factor between :func:`_block_matrix`'s output and ``A``: 2 for Eq. 3 and G2, else 1."""
+    """The factor between the computed blocks and ``A``: 2 for Eq. 3 and G2, else 1.
+
+    The factor 1/2 of Eq. 3 is never applied: multiplying by a power of two is exact, so comparing
+    ``2 A`` with ``2 lambda`` selects bit-for-bit the same entries, the row normalisation cancels
+    it exactly, and one pass over the dense block is saved.
+    """
     return 2.0 if graph in ("full", "similarity_minus_temporal") else 1.0
 
 
-def _sparsify_block(
-    a: Tensor, k: int, threshold: float, row_mask: Optional[Tensor]
-) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Eq. 4 and the row normalisation on one block ``a`` of shape ``[b, r, T]``.
+def _add_temporal(a: Tensor, rows: slice, cols: slice, graph: str, alpha: float, z: int) -> None:
+    """In place: ``a += +-alpha * At[rows, cols]`` for the variants that use it (Eq. 3, G2)."""
+    if graph in ("full", "similarity_minus_temporal"):
+        row_ids = torch.arange(rows.start, rows.stop, device=a.device)
+        at = _temporal_diffusion(row_ids - cols.start, cols.stop - cols.start, z, a.dtype)
+        a.add_(at, alpha=alpha if graph == "full" else -alpha)
 
-    ``threshold`` is on the scale of ``a``. Returns ``(video, row, col, weight)`` of the kept
-    entries, ordered by (video, row, col). Only ``topk`` touches the whole block; everything
-    after it works on ``[b, r, K]``.
+
+def _block_pieces(
+    xb: Tensor, rows: slice, graph: str, alpha: float, z: int
+) -> List[Tuple[slice, Tensor]]:
+    """Dense rows of ``2 A`` (see :func:`_matrix_scale`) for the videos ``xb`` ``[b, T, D]``.
+
+    Returns ``[(row_slice, block [b, r, T]), ...]`` covering ``rows`` in order. When ``rows`` is
+    the whole video, the symmetry of ``A`` is used: the top half rows ``[0, h)`` and the
+    bottom-right quarter are multiplied, the bottom-left quarter is the transpose of the top-right
+    one, so the matmul costs 3/4 of the full ``T x T`` product.
+    """
+    num_videos, num_nodes = xb.shape[0], xb.shape[1]
+    if graph == "temporal_only":
+        row_ids = torch.arange(rows.start, rows.stop, device=xb.device)
+        a = _temporal_diffusion(row_ids, num_nodes, z, xb.dtype)
+        return [(rows, a.unsqueeze(0).expand(num_videos, -1, -1).clone())]
+    if rows.start != 0 or rows.stop != num_nodes or num_nodes < 2:
+        a = torch.bmm(xb[:, rows], xb.transpose(1, 2))  # cosine similarity As (Eq. 1)
+        _add_temporal(a, rows, slice(0, num_nodes), graph, alpha, z)
+        return [(rows, a)]
+    h = num_nodes // 2
+    top = torch.bmm(xb[:, :h], xb.transpose(1, 2))  # rows [0, h), all columns
+    _add_temporal(top, slice(0, h), slice(0, num_nodes), graph, alpha, z)
+    corner = torch.bmm(xb[:, h:], xb[:, h:].transpose(1, 2))  # rows and columns [h, T)
+    _add_temporal(corner, slice(h, num_nodes), slice(h, num_nodes), graph, alpha, z)
+    bottom = xb.new_empty(num_videos, num_nodes - h, num_nodes)
+    bottom[:, :, :h] = top[:, :, h:].transpose(1, 2)  # A is symmetric (As and At both are)
+    bottom[:, :, h:] = corner
+    return [(slice(0, h), top), (slice(h, num_nodes), bottom)]
+
+
+def _select_top_k(
+    a: Tensor, k: int, threshold: float, row_mask: Optional[Tensor]
+) -> Tuple[Tensor, Optional[Tensor]]:
+    """Top-K of every row of ``a`` ``[b, r, T]`` with the documented tie rule.
+
+    Returns ``(values, index)`` ``[b, r, K]`` with ``index`` ascending within a row, or
+    ``(a, None)`` when ``K >= T`` (every column is a candidate). ``threshold`` is on the scale of
+    ``a``; only it decides whether a tie at the K-th place matters. Only ``topk`` touches the whole
+    block.
     """
     num_cols = a.shape[-1]
     kk = min(k, num_cols)
-    if kk < num_cols:
-        # K + 1 largest, sorted: a tie across the K-th place shows as values[K-1] == values[K]
-        values, index = a.topk(kk + 1, dim=-1, largest=True, sorted=True)
-        kth = values[..., kk - 1]
-        ambiguous = (kth == values[..., kk]) & (kth > threshold)  # ties at/below lambda: dropped
-        values, index = values[..., :kk], index[..., :kk]
-        if row_mask is not None:
-            ambiguous &= row_mask
-        if bool(ambiguous.any()):
-            # Documented rule: keep every entry > the K-th value, then the tied entries with the
-            # smallest column (source) index j. torch.topk picks arbitrarily among ties.
-            sub, sub_kth = a[ambiguous], kth[ambiguous].unsqueeze(-1)  # [R, T], [R, 1]
-            greater, equal = sub > sub_kth, sub == sub_kth
-            need = kk - greater.sum(dim=-1, keepdim=True)
-            chosen = greater | (equal & (equal.cumsum(dim=-1) <= need))
-            sub_index = chosen.nonzero()[:, 1].view(-1, kk)
-            index[ambiguous] = sub_index
-            values[ambiguous] = sub.gather(1, sub_index)
-        index, order = index.sort(dim=-1)
-        values = values.gather(-1, order)
-    else:
-        values, index = a, None
+    if kk >= num_cols:
+        return a, None
+    # K + 1 largest, sorted: a tie across the K-th place shows as values[K-1] == values[K]
+    values, index = a.topk(kk + 1, dim=-1, largest=True, sorted=True)
+    kth = values[..., kk - 1]
+    ambiguous = (kth == values[..., kk]) & (kth > threshold)  # ties at/below lambda are dropped
+    values, index = values[..., :kk], index[..., :kk]
+    if row_mask is not None:
+        ambiguous &= row_mask
+    if bool(ambiguous.any()):
+        # Documented rule: keep every entry > the K-th value, then the tied entries with the
+        # smallest column (source) index j. torch.topk picks arbitrarily among ties.
+        sub, sub_kth = a[ambiguous], kth[ambiguous].unsqueeze(-1)  # [R, T], [R, 1]
+        greater, equal = sub > sub_kth, sub == sub_kth
+        need = kk - greater.sum(dim=-1, keepdim=True)
+        chosen = greater | (equal & (equal.cumsum(dim=-1) <= need))
+        sub_index = chosen.nonzero()[:, 1].view(-1, kk)
+        index[ambiguous] = sub_index
+        values[ambiguous] = sub.gather(1, sub_index)
+    index, order = index.sort(dim=-1)
+    return values.gather(-1, order), index
+
+
+def _to_edges(
+    values: Tensor, index: Optional[Tensor], threshold: float, row_mask: Optional[Tensor]
+) -> Tuple[Tensor, Tensor, Tensor]:
+    """Threshold (Eq. 4) and row-normalise the selected ``values`` ``[b, r, m]``.
+
+    Returns ``(row, col, weight)`` of the kept entries, ordered by (row, col), where ``row`` is
+    the flat row ``video * r + local_row`` of the block and ``col`` the source position.
+    """
+    m = values.shape[-1]
     keep = values > threshold
     if row_mask is not None:
         keep &= row_mask.unsqueeze(-1)
-    kept = torch.where(keep, values, torch.zeros((), dtype=values.dtype, device=values.device))
-    row_sum = kept.sum(dim=-1, keepdim=True)
-    nonzero_sum = row_sum != 0
-    normalised = torch.where(nonzero_sum, kept / torch.where(nonzero_sum, row_sum, 1.0), 0.0)
-    video, row, pos = keep.nonzero(as_tuple=True)
-    col = pos if index is None else index[video, row, pos]
-    return video, row, col, normalised[video, row, pos]
+    row_sum = torch.where(keep, values, torch.zeros((), dtype=values.dtype, device=values.device)).sum(-1)
+    flat = keep.view(-1).nonzero().squeeze(1)
+    row = torch.div(flat, m, rounding_mode="floor")
+    col = flat - row * m if index is None else index.reshape(-1)[flat]
+    total = row_sum.view(-1)[row]
+    weight = values.reshape(-1)[flat]
+    weight = torch.where(total != 0, weight / total, torch.zeros((), dtype=weight.dtype, device=weight.device))
+    return row, col, weight
 
 
 @torch.no_grad()
@@ -248,10 +285,12 @@ def build_action_complement_graph(
                         device=device),
         )
     dtype = torch.float64 if x3.dtype == torch.float64 else torch.float32
-    if graph == "temporal_only":
+    if graph == "temporal_only":  # features only fix the length; still reject NaN/inf
+        if not bool(torch.isfinite(x3).all()):
+            raise ValueError(f"{_NAME}: x contains NaN or inf values")
         xn = x3.new_empty(num_videos, num_nodes, 0, dtype=dtype)
     else:
-        xn = torch.nn.functional.normalize(x3.to(dtype), p=2.0, dim=-1, eps=COSINE_EPS)
+        xn = _unit_rows(x3, dtype)
     if block_size is None:
         block_size = max(1, DEFAULT_BLOCK_ELEMENTS // num_nodes)
 
@@ -271,13 +310,25 @@ def build_action_complement_graph(
     scaled_threshold = threshold * _matrix_scale(graph)  # exact: a power of two
     sources, targets, weights = [], [], []
     for videos, rows in blocks:
-        a = _block_matrix(xn, videos, rows, graph, alpha, z, mask)
+        selected = []
+        for piece_rows, a in _block_pieces(xn[videos], rows, graph, alpha, z):
+            piece_mask = None if mask is None else mask[videos, piece_rows]
+            if mask is not None:
+                a.masked_fill_(~mask[videos].unsqueeze(1), float("-inf"))  # padded sources
+            selected.append(_select_top_k(a, k, scaled_threshold, piece_mask))
+            del a
+        values = torch.cat([v for v, _ in selected], dim=1)
+        index = None if selected[0][1] is None else torch.cat([i for _, i in selected], dim=1)
+        del selected
         row_mask = None if mask is None else mask[videos, rows]
-        video, row, col, weight = _sparsify_block(a, k, scaled_threshold, row_mask)
-        del a
-        offset = (video + videos.start) * num_nodes
-        sources.append(offset + col)
-        targets.append(offset + row + rows.start)
+        flat_row, col, weight = _to_edges(values, index, scaled_threshold, row_mask)
+        num_rows = rows.stop - rows.start
+        video = torch.div(flat_row, num_rows, rounding_mode="floor")
+        first_node = (video + videos.start) * num_nodes  # node id of the video's snippet 0
+        sources.append(first_node + col)
+        targets.append(first_node + (flat_row - video * num_rows + rows.start))
         weights.append(weight)
+    if len(blocks) == 1:
+        return torch.stack([sources[0], targets[0]], dim=0), weights[0]
     edge_index = torch.stack([torch.cat(sources), torch.cat(targets)], dim=0)
     return edge_index, torch.cat(weights)

@@ -199,3 +199,19 @@ def test_half_precision_input_is_processed_in_float32():
 def test_errors(x, kwargs, match):
     with pytest.raises(ValueError, match=match):
         build_action_complement_graph(x, **kwargs)
+
+
+def test_huge_finite_values_do_not_overflow_the_cosine():
+    x = torch.rand(12, 5, generator=torch.Generator().manual_seed(9))
+    ei, ew = build_action_complement_graph(x, k=3, threshold=0.3, z=2)
+    ei_big, ew_big = build_action_complement_graph(x * 1e30, k=3, threshold=0.3, z=2)  # squares overflow
+    assert torch.equal(ei, ei_big)
+    torch.testing.assert_close(ew, ew_big)
+
+
+@pytest.mark.parametrize("graph", ["full", "temporal_only"])
+def test_nan_anywhere_is_rejected(graph):
+    x = torch.rand(2, 6, 3)
+    x[1, 4, 2] = float("nan")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        build_action_complement_graph(x, graph=graph)
