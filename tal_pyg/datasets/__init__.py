@@ -6,11 +6,13 @@
 * :class:`DenseBatch` — padded ``[B, T_max, D]`` batches with masks (``collate_fn``).
 * :func:`generate_synthetic`, :data:`SYNTHETIC_PRESETS` — the synthetic benchmark.
 * :func:`convert_wtalc_to_basnet` — W-TALC pickled features → safe per-video ``.npy`` files.
+* :func:`snippet_labels` — per-snippet classes from segments (analysis only).
 """
 from tal_pyg.datasets.activitynet12 import ActivityNet12
 from tal_pyg.datasets.convert import convert_wtalc_to_basnet
 from tal_pyg.datasets.dense_batch import DenseBatch
 from tal_pyg.datasets.layouts import LAYOUTS, detect_layout
+from tal_pyg.datasets.snippet_labels import snippet_labels
 from tal_pyg.datasets.synthetic import SYNTHETIC_PRESETS, StreamStyle, SyntheticConfig, generate_synthetic
 from tal_pyg.datasets.thumos14 import Thumos14
 from tal_pyg.datasets.wtal_features import WTALFeatures
@@ -27,4 +29,5 @@ __all__ = [
     "convert_wtalc_to_basnet",
     "detect_layout",
     "generate_synthetic",
+    "snippet_labels",
 ]

@@ -46,3 +46,15 @@ def test_as_collate_fn(tiny_features):
     loader = torch.utils.data.DataLoader(ds, batch_size=3, collate_fn=DenseBatch.from_data_list)
     b = next(iter(loader))
     assert b.x.shape[0] == 3 and b.x.shape[2] == 32 and b.mask.sum().item() == sum(ds[i].x.size(0) for i in range(3))
+
+
+def test_snippet_labels_reference():
+    from tal_pyg.datasets.snippet_labels import snippet_labels
+
+    seg = torch.tensor([[0.5, 2.0], [1.9, 3.0], [5.0, 5.2]])
+    lab = torch.tensor([3, 1, 2])
+    out = snippet_labels(seg, lab, 6, 1.0)
+    # step 0 [0,1): 0.5 of seg0 -> 3; step 1 [1,2): 1.0 seg0 vs 0.1 seg1 -> 3; step 2 [2,3): seg1 -> 1;
+    # step 3, 4: none; step 5 [5,6): 0.2 < 0.5 -> background
+    assert out.tolist() == [3, 3, 1, -1, -1, -1]
+    assert snippet_labels(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long), 3, 0.64).tolist() == [-1] * 3
