@@ -23,7 +23,8 @@ piecewise-linear empirical quantile function), or copied from a real ground-trut
   instances of length ``L ~ instance_duration_snippets`` × (class mean duration / mean over
   classes) × ``duration_scale`` are added until ``Σ L ≥ c T`` (so the count grows with ``T``,
   as in the real data); ``count_mode="sampled"`` (ActivityNet-like): ``K ~ instances_per_video``
-  (at most ``max_instances``), ``L = T · r``, ``r ~ instance_rel_length``, rescaled so ``Σ r ≤ 0.95``;
+  (at most ``max_instances``) instances share the action time ``c T`` (``c`` ≤ 0.95) with
+  Dirichlet(2) proportions;
 * the background ``T - Σ L`` is split into ``K + 1`` gaps with Dirichlet(``gap_concentration``)
   proportions (small concentration ⇒ heavy-tailed gaps), instance order random; segment times
   are rounded to 0.01 s and written in seconds;
@@ -242,7 +243,6 @@ def _stats_structure(cfg: SyntheticConfig, seed: int, classes: List[str]) -> Lis
     sample_T = _quantile_sampler(s["feature_len_T"])
     sample_cov = _quantile_sampler(s["coverage_per_video"])
     sample_len = _quantile_sampler(s["instance_duration_snippets"])
-    sample_rel = _quantile_sampler(s["instance_rel_length"])
     sample_k = _quantile_sampler(s["instances_per_video"])
     videos: List[_Video] = []
     for split_id, (split, count) in enumerate((("train", cfg.num_train), ("test", cfg.num_test))):
@@ -269,10 +269,9 @@ def _stats_structure(cfg: SyntheticConfig, seed: int, classes: List[str]) -> Lis
             else:
                 k = int(np.clip(round(float(sample_k(rng))), 1, cfg.max_instances))
                 k = max(k, n_cls)
-                rel = np.maximum(sample_rel(rng, k), 0.3 / T)
-                if rel.sum() > 0.95:
-                    rel = rel * (0.95 / rel.sum())
-                lengths = [float(r) * T for r in rel]
+                cover = min(0.95, max(float(sample_cov(rng)), 0.3 * k / T))
+                rel = cover * rng.dirichlet(np.full(k, 2.0)) if k > 1 else np.array([cover])
+                lengths = [max(float(r) * T, 0.3) for r in rel]
                 inst_classes = [vclasses[j] if j < n_cls else vclasses[int(rng.integers(n_cls))] for j in range(k)]
             k = len(lengths)
             order = rng.permutation(k)
