@@ -274,7 +274,8 @@ class DGAMHead(WTALHead):
             for s in range(cfg.num_streams):
                 name = self._stream_name(s)
                 target = output["inputs"][s].detach()
-                mse = (((output["cvae_recon"][s] - target) ** 2).sum(dim=-1) * mf).sum() / (n_snippets * target.shape[-1])
+                sq = ((output["cvae_recon"][s] - target) ** 2).sum(dim=-1)
+                mse = (sq * mf).sum() / (n_snippets * target.shape[-1])
                 mean, log_var = output["cvae_mean"][s], output["cvae_log_var"][s]
                 lam = output["attention"][s].detach().unsqueeze(-1)
                 kl_el = -0.5 * (1.0 + log_var - (mean - lam) ** 2 - log_var.exp())

@@ -1,6 +1,8 @@
 """Outer-inner contrast scores of temporal proposals (AutoLoc-style), in the BaS-Net and DGAM forms."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -68,20 +70,41 @@ def outer_inner_scores(
         raise ValueError("outer_inner_scores: a proposal lies outside the signal or has end < start")
     cs = np.zeros((sig.shape[0], length + 1), dtype=np.float64)
     np.cumsum(sig, axis=1, out=cs[:, 1:])
+    return contrast_from_prefix_sums(lambda rr, q: cs[rr, q], r, s, e, length, form=form,
+                                     margin_ratio=margin_ratio, outer_weight=outer_weight)
+
+
+def contrast_from_prefix_sums(
+    prefix: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    rows: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    length: int,
+    *,
+    form: str = "basnet",
+    margin_ratio: float = 0.25,
+    outer_weight: float = 1.0,
+) -> np.ndarray:
+    """:func:`outer_inner_scores` from a prefix-sum oracle: ``prefix(rows, q)`` returns, for each pair,
+    the sum of row ``rows`` of the signal over the steps ``[0, q)`` (``0 <= q <= length``). Lets a caller
+    score against a signal it never materialises (e.g. one thresholded copy per threshold)."""
+    r, s, e = rows, starts, ends
     n = e - s + 1
-    inner = (cs[r, e + 1] - cs[r, s]) / n
+    inner = (prefix(r, e + 1) - prefix(r, s)) / n
     if form == "basnet":
         left = np.maximum(0, np.trunc(s - margin_ratio * n).astype(np.int64))
         right = np.minimum(length - 1, np.trunc(e + margin_ratio * n).astype(np.int64))  # inclusive
-        total = (cs[r, s] - cs[r, left]) + (cs[r, right + 1] - cs[r, e + 1])
+        total = (prefix(r, s) - prefix(r, left)) + (prefix(r, right + 1) - prefix(r, e + 1))
         count = (s - left) + (right - e)
         outer = np.where(count > 0, total / np.maximum(count, 1), 0.0)
         return inner - outer_weight * outer
+    if form != "dgam":
+        raise ValueError(f"contrast_from_prefix_sums: form must be one of {SCORE_FORMS}, got {form!r}")
     m = np.floor(margin_ratio * n).astype(np.int64) + 1
     left = np.maximum(0, s - m)
     right = np.minimum(length, e + 1 + m)  # exclusive
     nl = s - left
     nr = right - (e + 1)
-    left_mean = np.where(nl > 0, (cs[r, s] - cs[r, left]) / np.maximum(nl, 1), 0.0)
-    right_mean = np.where(nr > 0, (cs[r, right] - cs[r, e + 1]) / np.maximum(nr, 1), 0.0)
+    left_mean = np.where(nl > 0, (prefix(r, s) - prefix(r, left)) / np.maximum(nl, 1), 0.0)
+    right_mean = np.where(nr > 0, (prefix(r, right) - prefix(r, e + 1)) / np.maximum(nr, 1), 0.0)
     return inner - outer_weight * (left_mean + right_mean)

@@ -10,9 +10,8 @@ from numpy.typing import ArrayLike
 def consecutive_runs(active: ArrayLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Maximal runs of consecutive ``True`` entries in every row of a boolean matrix.
 
-    Vectorised over rows: one ``np.diff`` of the zero-padded ``[R, L + 2]`` matrix marks run starts
-    (``0 -> 1``) and run ends (``1 -> 0``); ``np.nonzero`` lists both in row-major order, so the k-th start
-    and the k-th end belong to the same run.
+    Vectorised over rows: one comparison of neighbouring steps (the rows padded with ``False``) marks every
+    switch; ``np.nonzero`` lists them in row-major order, where they alternate run start, run stop.
 
     Args:
         active: ``[R, L]`` (or ``[L]``, one row) boolean matrix.
@@ -27,9 +26,14 @@ def consecutive_runs(active: ArrayLike) -> Tuple[np.ndarray, np.ndarray, np.ndar
     if a.ndim != 2:
         raise ValueError(f"consecutive_runs: expected a [R, L] boolean matrix, got shape {a.shape}")
     r, n = a.shape
-    padded = np.zeros((r, n + 2), dtype=np.int8)
-    padded[:, 1:-1] = a
-    d = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(d == 1)
-    _, stops = np.nonzero(d == -1)
-    return rows.astype(np.int64), starts.astype(np.int64), (stops - 1).astype(np.int64)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    # change[:, j] marks a switch between steps j - 1 and j (the sequence padded with False on both
+    # sides): in every row the switches alternate start, stop, start, stop, ...
+    change = np.empty((r, n + 1), dtype=bool)
+    change[:, 0] = a[:, 0]
+    change[:, n] = a[:, n - 1]
+    np.not_equal(a[:, 1:], a[:, :-1], out=change[:, 1:n])
+    rows, cols = np.nonzero(change)
+    return rows[0::2].astype(np.int64), cols[0::2].astype(np.int64), (cols[1::2] - 1).astype(np.int64)

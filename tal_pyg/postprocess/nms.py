@@ -12,7 +12,9 @@ def _as_proposals(proposals: ArrayLike, where: str) -> np.ndarray:
     if p.size == 0:
         return np.zeros((0, 4), dtype=np.float64)
     if p.ndim != 2 or p.shape[1] != 4:
-        raise ValueError(f"{where}: proposals must be a [P, 4] array (class, score, start_s, end_s), got shape {p.shape}")
+        raise ValueError(
+            f"{where}: proposals must be a [P, 4] array (class, score, start_s, end_s), got shape {p.shape}"
+        )
     return p
 
 

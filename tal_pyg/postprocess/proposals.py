@@ -7,7 +7,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from tal_pyg.postprocess.contrast import SCORE_FORMS, outer_inner_scores
+from tal_pyg.postprocess.contrast import SCORE_FORMS, contrast_from_prefix_sums
 from tal_pyg.postprocess.grouping import consecutive_runs
 from tal_pyg.postprocess.nms import class_nms, soft_nms
 from tal_pyg.postprocess.normalize import minmax_normalize
@@ -118,7 +118,7 @@ def generate_proposals(
     if k == 0 or th.size == 0:
         return np.zeros((0, 4), dtype=np.float64)
     if threshold_on is None:
-        sig = act
+        sig = None
     else:
         sig = np.asarray(threshold_on, dtype=np.float64)
         if sig.ndim == 1:
@@ -130,7 +130,9 @@ def generate_proposals(
         sig = np.broadcast_to(sig, (t, k))
     if upsample != 1:
         act = upsample_linear(act, upsample)
-        sig = upsample_linear(sig, upsample)
+        sig = None if sig is None else upsample_linear(sig, upsample)
+    if sig is None:
+        sig = act
     n = th.size
     length = act.shape[0]
     active = (sig.T[:, None, :] > th[None, :, None]).reshape(k * n, length)  # row = class * N + threshold
@@ -140,16 +142,42 @@ def generate_proposals(
     if rows.size == 0:
         return np.zeros((0, 4), dtype=np.float64)
     col = rows // n
+    raw_cs = np.zeros((k, length + 1), dtype=np.float64)  # prefix sums of each class's activation
+    np.cumsum(act.T, axis=1, out=raw_cs[:, 1:])
     if contrast == "thresholded":
-        signal = np.where(active, np.repeat(act.T, n, axis=0), 0.0)
-        score = outer_inner_scores(signal, rows, starts, ends, form=score_form,
-                                   margin_ratio=margin_ratio, outer_weight=outer_weight)
+        # the thresholded signal of a row is the activation on that row's runs, 0 elsewhere
+        prefix = _run_prefix_sums(raw_cs, rows, col, starts, ends, length)
     else:
-        score = outer_inner_scores(act.T, col, starts, ends, form=score_form,
-                                   margin_ratio=margin_ratio, outer_weight=outer_weight)
+        prefix = lambda rr, q: raw_cs[rr // n, q]  # noqa: E731
+    score = contrast_from_prefix_sums(prefix, rows, starts, ends, length, form=score_form,
+                                      margin_ratio=margin_ratio, outer_weight=outer_weight)
     score = score + score_weight * cscore[col]
     seconds = steps_to_seconds(starts, ends, snippet_seconds, upsample)
     return np.column_stack([cls[col].astype(np.float64), score, seconds])
+
+
+def _run_prefix_sums(raw_cs: np.ndarray, rows: np.ndarray, col: np.ndarray, starts: np.ndarray,
+                     ends: np.ndarray, length: int):
+    """Prefix-sum oracle of the signal that equals the activation on the runs of each row and 0 elsewhere,
+    from the runs alone (``O(P log P)`` per query batch instead of a dense ``[rows, L]`` cumulative sum).
+
+    For query ``(r, q)``: the runs of row ``r`` that start before ``q`` contribute in full, except the last
+    one, which contributes its activation over ``[start, min(q, end + 1))``.
+    """
+    run_sum = raw_cs[col, ends + 1] - raw_cs[col, starts]
+    before = np.cumsum(run_sum) - run_sum  # sum of all earlier runs (all rows)
+    first_of_row = np.searchsorted(rows, rows, side="left")
+    before_in_row = before - before[first_of_row]
+    keys = rows * (length + 1) + starts  # sorted: runs are ordered by row, then start
+
+    def prefix(rr: np.ndarray, q: np.ndarray) -> np.ndarray:
+        p = np.searchsorted(keys, rr * (length + 1) + q, side="left") - 1  # last run starting before q
+        pc = np.maximum(p, 0)
+        valid = (p >= 0) & (rows[pc] == rr)
+        partial = raw_cs[col[pc], np.minimum(q, ends[pc] + 1)] - raw_cs[col[pc], starts[pc]]
+        return np.where(valid, before_in_row[pc] + partial, 0.0)
+
+    return prefix
 
 
 @dataclass

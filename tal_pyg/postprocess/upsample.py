@@ -11,7 +11,7 @@ def upsample_linear(x: ArrayLike, scale: int, axis: int = 0) -> np.ndarray:
     Output step ``u`` (``0 <= u < T * scale``) samples the sequence at position ``p = u / scale``:
 
     .. math::
-        y_u = x_{i} + (p - i)\,(x_{i+1} - x_i),\qquad i = \min(\lfloor p \rfloor, T - 2)
+        y_u = x_{i} + (p - i)\,(x_{i'+1} - x_{i'}),\qquad i = \lfloor p \rfloor,\ i' = \min(i, T - 2)
 
     so the last ``scale - 1`` steps (``p > T - 1``) are *extrapolated* along the last segment, as
     ``scipy.interpolate.interp1d(..., fill_value="extrapolate")`` does in the BaS-Net / BaM / DGAM
@@ -38,8 +38,10 @@ def upsample_linear(x: ArrayLike, scale: int, axis: int = 0) -> np.ndarray:
     elif t == 1:
         out = np.repeat(arr, scale, axis=0)
     else:
-        pos = np.arange(t * scale, dtype=np.float64) / scale
-        i0 = np.minimum(np.floor(pos).astype(np.int64), t - 2)
-        frac = (pos - i0).reshape((-1,) + (1,) * (arr.ndim - 1))
-        out = arr[i0] + frac * (arr[i0 + 1] - arr[i0])
+        # block i (steps i * scale .. i * scale + scale - 1) starts at x_i with the slope of segment
+        # [i, i + 1]; the last block continues the slope of the last segment (extrapolation)
+        slopes = np.diff(arr, axis=0)
+        slopes = np.concatenate([slopes, slopes[-1:]], axis=0)
+        frac = (np.arange(scale, dtype=np.float64) / scale).reshape((1, scale) + (1,) * (arr.ndim - 1))
+        out = (arr[:, None] + frac * slopes[:, None]).reshape((t * scale,) + arr.shape[1:])
     return np.moveaxis(out, 0, axis)

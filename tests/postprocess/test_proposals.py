@@ -86,3 +86,15 @@ def test_cas_to_proposals_finds_the_planted_action():
     assert best[2] == pytest.approx(19 * 0.64, abs=0.64) and best[3] == pytest.approx(30 * 0.64, abs=0.64)
     # NMS was applied: the survivors overlap less than the threshold
     np.testing.assert_array_equal(class_nms(props, 0.7), props)
+
+
+def test_thresholded_contrast_sees_a_neighbouring_run_in_the_margin():
+    # runs above 0.5: A = [1, 2] (0.9) and B = [4, 11] (0.6); step 3 = 0.3 is below the threshold
+    act = np.array([0.0, 0.9, 0.9, 0.3] + [0.6] * 8 + [0.0, 0.0])
+    p = generate_proposals(act, [0], [0.0], [0.5], snippet_seconds=1.0)
+    # B: n = 8, left margin ceil(2) = {2, 3}, right margin floor(2) = {12, 13}
+    # thresholded: step 2 is part of run A (0.9), step 3 is below the threshold (0)
+    assert p[1, 1] == pytest.approx(0.6 - (0.9 + 0.0 + 0.0 + 0.0) / 4)
+    assert p[0, 1] == pytest.approx(0.9 - 0.0)  # A: left {0}, right floor(0.5) = none
+    raw = generate_proposals(act, [0], [0.0], [0.5], snippet_seconds=1.0, contrast="raw")
+    assert raw[1, 1] == pytest.approx(0.6 - (0.9 + 0.3 + 0.0 + 0.0) / 4)
