@@ -10,8 +10,9 @@ i.e. :math:`X' = \hat A X` with :math:`X \in \mathbb{R}^{N \times D}`. The edge 
 :math:`\hat A_{ij}` (``edge_index[0]`` = source ``j``, ``edge_index[1]`` = target ``i``).
 
 It always runs through :meth:`message_and_aggregate` on a sparse adjacency (a CSR matrix with one
-row per *target*): ``torch_sparse.SparseTensor`` when torch-sparse is importable, otherwise a
-``torch.sparse_csr_tensor``. The default gather-scatter path, which materialises an ``E x D``
+row per *target*): a ``torch.sparse_csr_tensor`` multiplied with the ``torch.sparse.mm(..., "sum")``
+reduction kernel (default on CPU), or a ``torch_sparse.SparseTensor`` (``sparse_backend=
+"torch_sparse"``, the default on CUDA when torch-sparse is importable). The default gather-scatter path, which materialises an ``E x D``
 message tensor, is never used (it is ~20x slower at ACGNet's sizes, see
 ``benchmarks/sparse_vs_dense.py``).
 """
@@ -23,6 +24,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 from torch_geometric.nn.conv import MessagePassing
+from torch_geometric.utils import spmm
 
 try:  # optional compiled kernels
     from torch_sparse import SparseTensor as _SparseTensor
@@ -40,7 +42,8 @@ __all__ = [
     "sparse_matmul",
 ]
 
-#: ``auto``: torch-sparse ``SparseTensor`` when importable, else torch CSR.
+#: ``auto``: torch CSR on CPU (fastest there, see ``benchmarks/sparse_vs_dense.py``); on CUDA a
+#: torch-sparse ``SparseTensor`` when torch-sparse is importable, else torch CSR.
 SPARSE_BACKENDS = ("auto", "torch_sparse", "torch_csr")
 
 Adjacency = Union[Tensor, "_SparseTensor"]
@@ -83,7 +86,9 @@ def sparse_adjacency(
     if src.numel() > 1 and not bool((dst[1:] >= dst[:-1]).all()):
         perm = torch.argsort(dst, stable=True)
         src, dst, edge_weight = src[perm], dst[perm], edge_weight[perm]
-    use_torch_sparse = backend == "torch_sparse" or (backend == "auto" and HAS_TORCH_SPARSE)
+    use_torch_sparse = backend == "torch_sparse" or (
+        backend == "auto" and HAS_TORCH_SPARSE and src.is_cuda
+    )
     if use_torch_sparse:
         return _SparseTensor(
             row=dst, col=src, value=edge_weight, sparse_sizes=(num_nodes, num_nodes), is_sorted=True,
@@ -99,25 +104,67 @@ def sparse_adjacency(
         )
 
 
+def _transposed_csr(adj: Tensor) -> Tensor:
+    r""":math:`\hat A^\top` as CSR, computed once per adjacency and cached on it."""
+    cached = getattr(adj, "_tal_pyg_transpose", None)
+    if cached is not None:
+        return cached
+    num_rows, num_cols = adj.shape
+    rowptr, col, value = adj.crow_indices(), adj.col_indices(), adj.values()
+    row = torch.repeat_interleave(torch.arange(num_rows, device=rowptr.device), rowptr.diff())
+    perm = torch.argsort(col, stable=True)
+    colptr = torch.zeros(num_cols + 1, dtype=torch.long, device=col.device)
+    torch.cumsum(torch.bincount(col, minlength=num_cols), dim=0, out=colptr[1:])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta.*")
+        transposed = torch.sparse_csr_tensor(
+            colptr, row[perm], value[perm], (num_cols, num_rows), check_invariants=False
+        )
+    adj._tal_pyg_transpose = transposed
+    return transposed
+
+
+class _FusedCSRMatmul(torch.autograd.Function):
+    """``adj @ x`` with the CPU ``sum``-reduction CSR kernel in both directions.
+
+    The backward pass multiplies by the transposed CSR, built once per adjacency and shared by
+    every layer that uses it (torch's own backward re-derives it on every call).
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, adj: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.adj = adj
+        return torch.sparse.mm(adj, x, "sum")
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.sparse.mm(_transposed_csr(ctx.adj), grad_out.contiguous(), "sum")
+        return grad_x, None
+
+
 def sparse_matmul(adj: Adjacency, x: Tensor) -> Tensor:
     r"""Fused :math:`\hat A X` for an adjacency from :func:`sparse_adjacency`; ``x`` is ``[N, D]``.
 
-    Differentiable with respect to ``x``. Uses the CPU/GPU ``torch.sparse.mm(..., "sum")`` reduction
-    kernel (one pass over the CSR rows, no ``E x D`` intermediate).
+    Differentiable with respect to ``x`` (not the weights). ``torch_sparse.SparseTensor`` goes
+    through PyG's :func:`torch_geometric.utils.spmm`; a torch CSR tensor through the
+    ``torch.sparse.mm(..., "sum")`` reduction kernel (one pass over the CSR rows, no ``E x D``
+    intermediate) with a cached transposed CSR for the backward pass.
     """
     if _is_torch_sparse_tensor(adj):
         if adj.nnz() == 0:
             return x.new_zeros(adj.size(0), x.size(1)) + 0 * x[:0].sum()
-        csr = adj.to_torch_sparse_csr_tensor()
-    else:
-        csr = adj
-        if csr._nnz() == 0:
-            return x.new_zeros(csr.size(0), x.size(1)) + 0 * x[:0].sum()
-    if csr.dtype != x.dtype:
-        csr = csr.to(x.dtype)
+        if adj.dtype() != x.dtype:
+            adj = adj.type(x.dtype)
+        return spmm(adj, x, reduce="sum")
+    if adj._nnz() == 0:
+        return x.new_zeros(adj.size(0), x.size(1)) + 0 * x[:0].sum()
+    if adj.dtype != x.dtype:
+        adj = adj.to(x.dtype)
     if x.is_cuda:
-        return torch.sparse.mm(csr, x)
-    return torch.sparse.mm(csr, x, "sum")
+        return torch.sparse.mm(adj, x)
+    return _FusedCSRMatmul.apply(x, adj)
 
 
 class GraphAggregation(MessagePassing):

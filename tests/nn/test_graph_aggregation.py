@@ -55,3 +55,15 @@ def test_bad_backend():
         GraphAggregation("scipy")
     with pytest.raises(ValueError, match="backend"):
         sparse_adjacency(torch.zeros(2, 0, dtype=torch.long), None, 3, backend="dense")
+
+
+def test_backward_reuses_one_transposed_csr():
+    edge_index, edge_weight = random_graph(20, 90, seed=3)
+    adj = sparse_adjacency(edge_index, edge_weight.float(), 20, backend="torch_csr")
+    x = torch.rand(20, 4, requires_grad=True)
+    out = sparse_matmul(adj, sparse_matmul(adj, x))  # two layers share the adjacency
+    out.sum().backward()
+    transposed = adj._tal_pyg_transpose
+    torch.testing.assert_close(transposed.to_dense(), adj.to_dense().t())
+    expected = dense_reference(edge_index, edge_weight.float(), torch.eye(20)).t()  # A^T A^T 1
+    torch.testing.assert_close(x.grad, (expected @ (expected @ torch.ones(20, 4))))
