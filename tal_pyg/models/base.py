@@ -58,6 +58,7 @@ class WTALHead(nn.Module):
             raise ValueError(f"{type(self).__name__}: num_classes must be a positive int, got {num_classes!r}")
         self.in_channels = in_channels
         self.num_classes = num_classes
+        self.proposal_config = ProposalConfig()  # per instance: editing it never changes other heads
 
     # ------------------------------------------------------------------ interface
     @property

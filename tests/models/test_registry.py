@@ -24,3 +24,18 @@ def test_configs_round_trip_through_the_experiment_loader(name):
         assert f.type not in (None, "Any"), f.name
     head = head_cls(16, 3, from_dict(cfg_cls, {"upsample": 4}))
     assert head.config.upsample == 4
+
+
+@pytest.mark.parametrize("name", sorted(HEADS))
+def test_reset_parameters_reinitialises_every_layer(name):
+    import torch
+
+    head_cls, cfg_cls = HEADS[name]
+    head = head_cls(16, 3, cfg_cls.preset("synthetic"))
+    before = {k: v.clone() for k, v in head.state_dict().items()}
+    torch.manual_seed(123)
+    head.reset_parameters()
+    for k, v in head.state_dict().items():
+        assert v.shape == before[k].shape
+        if k.endswith("weight"):
+            assert not torch.equal(v, before[k]), k
