@@ -25,6 +25,7 @@ def atomic_open(path: PathLike, mode: str = "w", **kwargs: Any) -> Iterator[Any]
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -32,6 +33,12 @@ def atomic_open(path: PathLike, mode: str = "w", **kwargs: Any) -> Iterator[Any]
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: PathLike, text: str) -> None:
