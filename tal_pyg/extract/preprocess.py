@@ -19,7 +19,7 @@ from tal_pyg.extract.flow import import_cv2
 
 
 def resized_shape(height: int, width: int, shorter_side: int) -> Tuple[int, int]:
-    """``(new_height, new_width)`` with the shorter side equal to ``shorter_side`` (rounded long side)."""
+    """``(new_height, new_width)``: shorter side = ``shorter_side``, long side scaled, rounded."""
     if height <= 0 or width <= 0:
         raise ValueError(f"frame size must be positive, got {height}x{width}")
     scale = shorter_side / min(height, width)
@@ -30,7 +30,7 @@ def resized_shape(height: int, width: int, shorter_side: int) -> Tuple[int, int]
 
 
 def resize_shorter_side(frame: np.ndarray, shorter_side: int) -> np.ndarray:
-    """Bilinear resize of an ``[H, W, C]`` or ``[H, W]`` image so that ``min(H, W) == shorter_side``."""
+    """Bilinear resize of an ``[H, W, C]`` or ``[H, W]`` image to ``min(H, W) == shorter_side``."""
     cv2 = import_cv2()
     h, w = frame.shape[:2]
     nh, nw = resized_shape(h, w, shorter_side)
@@ -64,12 +64,14 @@ def center_crop(x: np.ndarray, size: int) -> np.ndarray:
 def rgb_to_input(frames: np.ndarray) -> np.ndarray:
     """``uint8 [T, H, W, 3]`` -> ``float32 [3, T, H, W]`` in ``[-1, 1]`` (``x / 127.5 - 1``)."""
     if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ValueError(f"expected uint8 RGB frames [T, H, W, 3], got {frames.dtype} {frames.shape}")
+        raise ValueError(
+            f"expected uint8 RGB frames [T, H, W, 3], got {frames.dtype} {frames.shape}"
+        )
     return (frames.transpose(3, 0, 1, 2).astype(np.float32) / np.float32(127.5)) - np.float32(1.0)
 
 
 def flow_to_input(flows: np.ndarray, clip: float = 20.0) -> np.ndarray:
-    """``float [T, H, W, 2]`` pixels -> ``float32 [2, T, H, W]``: ``clip(f, -clip, clip) / clip``."""
+    """``float [T, H, W, 2]`` px -> ``float32 [2, T, H, W]``: ``clip(f, -clip, clip) / clip``."""
     if flows.ndim != 4 or flows.shape[-1] != 2:
         raise ValueError(f"expected flow fields [T, H, W, 2], got {flows.shape}")
     if clip <= 0:

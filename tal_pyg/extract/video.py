@@ -25,9 +25,14 @@ PathLike = Union[str, "os.PathLike[str]"]
 Item = TypeVar("Item")
 
 #: File extensions treated as videos when a directory is given.
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ts")
+VIDEO_EXTENSIONS = (
+    ".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ts"
+)
 
-EXTRACT_INSTALL_HINT = "install the extraction extra: pip install 'tal-pyg[extract]' (PyAV and opencv-contrib-python-headless)"
+EXTRACT_INSTALL_HINT = (
+    "install the extraction extra: pip install 'tal-pyg[extract]' "
+    "(PyAV and opencv-contrib-python-headless)"
+)
 
 
 def import_av() -> Any:
@@ -148,7 +153,8 @@ class VideoReader:
 
     Attributes:
         path, fps; ``source_fps`` (the stream's average rate, ``None`` if unknown), ``width``,
-        ``height``, ``estimated_frames`` (from the container's duration, before decoding, or ``None``);
+        ``height``, ``estimated_frames`` (from the container's duration before decoding, or
+        ``None``);
         after iteration: ``source_frames`` (decoded), ``num_frames`` (output), ``duration`` (s).
 
     Raises (during iteration):
@@ -181,7 +187,9 @@ class VideoReader:
         try:
             container = av.open(str(self.path))
         except av.FFmpegError as e:
-            raise self._error(f"cannot open as a video (corrupt or unsupported file): {e}") from None
+            raise self._error(
+                f"cannot open as a video (corrupt or unsupported file): {e}"
+            ) from None
         if not container.streams.video:
             container.close()
             raise self._error("has no video stream")
@@ -229,7 +237,9 @@ class VideoReader:
                 yield from convert(resampler.push(t, (index, frame)))
             yield from convert(resampler.finish(last_frame_duration or fallback))
         except av.FFmpegError as e:
-            raise self._error(f"decoding failed after {resampler.num_input} frames (corrupt video?): {e}") from None
+            raise self._error(
+                f"decoding failed after {resampler.num_input} frames (corrupt video?): {e}"
+            ) from None
         finally:
             container.close()
         self.source_frames = resampler.num_input
@@ -239,7 +249,8 @@ class VideoReader:
             raise self._error("no video frame could be decoded (empty or corrupt video)")
         if resampler.num_dropped:
             warnings.warn(
-                f"{self.path}: dropped {resampler.num_dropped} frames whose timestamp did not increase",
+                f"{self.path}: dropped {resampler.num_dropped} frames whose timestamp did not "
+                "increase",
                 RuntimeWarning,
                 stacklevel=2,
             )

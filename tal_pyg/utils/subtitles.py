@@ -23,7 +23,9 @@ from tal_pyg.utils.io import atomic_open, atomic_write_text
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _checked(detections: Sequence[Mapping[str, Any]], min_score: float) -> List[Tuple[float, float, str, float]]:
+def _checked(
+    detections: Sequence[Mapping[str, Any]], min_score: float
+) -> List[Tuple[float, float, str, float]]:
     rows = []
     for i, d in enumerate(detections):
         try:
@@ -31,10 +33,13 @@ def _checked(detections: Sequence[Mapping[str, Any]], min_score: float) -> List[
             start, end = (float(x) for x in d["segment"])
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(
-                f"detection {i} must be {{'label': str, 'score': float, 'segment': [start, end]}}, got {d!r} ({e})"
+                f"detection {i} must be {{'label': str, 'score': float, 'segment': [start, end]}}, "
+                f"got {d!r} ({e})"
             ) from None
         if not all(math.isfinite(x) for x in (score, start, end)) or start < 0 or end < start:
-            raise ValueError(f"detection {i}: need finite 0 <= start <= end and a finite score, got {d!r}")
+            raise ValueError(
+                f"detection {i}: need finite 0 <= start <= end and a finite score, got {d!r}"
+            )
         if score >= min_score:
             rows.append((start, end, label, score))
     rows.sort(key=lambda r: (r[0], -r[3], r[1], r[2]))
@@ -42,7 +47,7 @@ def _checked(detections: Sequence[Mapping[str, Any]], min_score: float) -> List[
 
 
 def srt_timestamp(seconds: float) -> str:
-    """``HH:MM:SS,mmm`` (rounded to the millisecond), e.g. ``srt_timestamp(3725.5) == "01:02:05,500"``."""
+    """``HH:MM:SS,mmm`` rounded to the millisecond: ``srt_timestamp(3725.5) == "01:02:05,500"``."""
     ms = int(round(seconds * 1000))
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
@@ -50,8 +55,10 @@ def srt_timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d},{ms:03d}"
 
 
-def write_detections_srt(path: PathLike, detections: Sequence[Mapping[str, Any]], min_score: float = 0.0) -> int:
-    """Write ``detections`` with ``score >= min_score`` as an SRT subtitle file; return the cue count.
+def write_detections_srt(
+    path: PathLike, detections: Sequence[Mapping[str, Any]], min_score: float = 0.0
+) -> int:
+    """Write ``detections`` with ``score >= min_score`` as SRT subtitles; return the cue count.
 
     Cue text: ``"<label> <score:.2f>"``. Overlapping detections give overlapping cues (players
     show them together).
@@ -64,8 +71,13 @@ def write_detections_srt(path: PathLike, detections: Sequence[Mapping[str, Any]]
     return len(blocks)
 
 
-def write_detections_csv(path: PathLike, detections: Sequence[Mapping[str, Any]], min_score: float = 0.0) -> int:
-    """Write ``detections`` with ``score >= min_score`` as CSV ``start,end,label,score``; return the row count."""
+def write_detections_csv(
+    path: PathLike, detections: Sequence[Mapping[str, Any]], min_score: float = 0.0
+) -> int:
+    """Write ``detections`` with ``score >= min_score`` as CSV ``start,end,label,score``.
+
+    Returns the number of rows (without the header).
+    """
     rows = _checked(detections, min_score)
     with atomic_open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -80,8 +92,14 @@ def read_detections_csv(path: PathLike) -> List[Dict[str, Any]]:
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames != ["start", "end", "label", "score"]:
-            raise ValueError(f"{path}: expected CSV header start,end,label,score, got {reader.fieldnames}")
+            raise ValueError(
+                f"{path}: expected CSV header start,end,label,score, got {reader.fieldnames}"
+            )
         return [
-            {"label": r["label"], "score": float(r["score"]), "segment": [float(r["start"]), float(r["end"])]}
+            {
+                "label": r["label"],
+                "score": float(r["score"]),
+                "segment": [float(r["start"]), float(r["end"])],
+            }
             for r in reader
         ]

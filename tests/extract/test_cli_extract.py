@@ -9,6 +9,8 @@ import pytest
 pytest.importorskip("av")
 pytest.importorskip("cv2")
 
+pytestmark = [pytest.mark.extract, pytest.mark.slow]
+
 from tal_pyg.cli.main import main  # noqa: E402
 
 

@@ -15,6 +15,8 @@ import torch
 av = pytest.importorskip("av")
 cv2 = pytest.importorskip("cv2")
 
+pytestmark = pytest.mark.extract
+
 from tal_pyg.extract import (  # noqa: E402
     METADATA_FILE,
     ExtractionConfig,
@@ -255,9 +257,33 @@ def test_default_tvl1_single_video(tmp_path, video_writer, random_weights):
     assert meta["num_snippets"] == 1 and meta["frames"] == 20 and meta["video"] == "tiny"
 
 
+@pytest.mark.slow
 def test_core_imports_need_neither_av_nor_cv2():
     code = (
         "import sys, tal_pyg, tal_pyg.extract, tal_pyg.cli.extract, tal_pyg.utils.subtitles;"
         "assert 'av' not in sys.modules and 'cv2' not in sys.modules, sorted(m for m in sys.modules if m in ('av', 'cv2'))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_output_loads_through_the_basnet_layout_dataset(tmp_path, extracted):
+    """The folder written by extract_to_directory + a gt.json is a dataset tal_pyg.datasets reads."""
+    try:
+        from tal_pyg.datasets import WTALFeatures
+    except ImportError as e:  # pragma: no cover - datasets are another part of the library
+        pytest.skip(f"tal_pyg.datasets not available: {e}")
+    out, _ = extracted
+    root = tmp_path / "dataset"
+    shutil.copytree(out, root)
+    database = {
+        name: {"subset": "test", "annotations": [{"segment": ["0.5", "1.5"], "label": "Moving"}]} for name in VIDEOS
+    }
+    (root / "gt.json").write_text(json.dumps({"database": database}))
+    ds = WTALFeatures(root, split="test", layout="basnet", class_names=["Moving"])
+    assert len(ds) == 3
+    for data in ds:
+        frames25 = VIDEOS[data.video_name][2]
+        assert tuple(data.x.shape) == (frames25 // 16, 2048) and data.x.dtype == torch.float32
+        assert data.snippet_seconds == pytest.approx(0.64)
+        rgb = np.load(out / "features" / "test" / "rgb" / f"{data.video_name}.npy")
+        np.testing.assert_array_equal(data.x[:, :1024].numpy(), rgb)  # RGB columns first

@@ -6,6 +6,8 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
+pytestmark = pytest.mark.extract
+
 from tal_pyg.extract.flow import FLOW_METHODS, OpticalFlow  # noqa: E402
 
 

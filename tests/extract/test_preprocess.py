@@ -16,6 +16,7 @@ def test_resized_shape_keeps_aspect_ratio():
         resized_shape(0, 10, 256)
 
 
+@pytest.mark.extract
 def test_resize_shorter_side_uses_bilinear_opencv():
     cv2 = pytest.importorskip("cv2")
     from tal_pyg.extract.preprocess import resize_shorter_side

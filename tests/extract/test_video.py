@@ -86,6 +86,7 @@ def test_push_after_finish_is_an_error():
         TimestampResampler(0)
 
 
+@pytest.mark.extract
 def test_reader_maps_30fps_frames_by_timestamp(tmp_path, video_writer):
     n = 60
     levels = [20 + 3 * j for j in range(n)]  # frame j is uniform gray 20 + 3j
@@ -101,6 +102,7 @@ def test_reader_maps_30fps_frames_by_timestamp(tmp_path, video_writer):
     assert np.abs(decoded - source).max() < 1.5  # levels are 3 apart: every frame is identified
 
 
+@pytest.mark.extract
 def test_reader_upsamples_slow_video(tmp_path, video_writer):
     path = video_writer(tmp_path / "slow10.mp4", 12, fps=10)
     frames = list(VideoReader(path, fps=25))
@@ -111,6 +113,7 @@ def test_reader_upsamples_slow_video(tmp_path, video_writer):
         assert (frames[k] is frames[k - 1]) == (groups[k] == groups[k - 1])
 
 
+@pytest.mark.extract
 def test_reader_errors_name_the_file(tmp_path):
     pytest.importorskip("av")
     empty = tmp_path / "empty.mp4"
