@@ -8,12 +8,45 @@ caller passes ``allow_pickle=True`` explicitly.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+_HEADER = re.compile(
+    r"^\{'descr':\s*'([^']+)',\s*'fortran_order':\s*(True|False),\s*'shape':\s*\(([0-9,\s]*)\),?\s*\}\s*$")
+
+
+def _fast_header(path: PathLike) -> Optional[Tuple[Tuple[int, ...], np.dtype]]:
+    """Parse the common ``np.save`` header with a regular expression (``None`` = let numpy do it)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 10 or head[:6] != b"\x93NUMPY":
+                return None
+            if head[6] == 1:
+                n, start = int.from_bytes(head[8:10], "little"), 10
+            elif head[6] in (2, 3):
+                n, start = int.from_bytes(head[8:12], "little"), 12
+            else:
+                return None
+            f.seek(start)
+            text = f.read(n).decode("latin1")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: feature file not found") from None
+    m = _HEADER.match(text)
+    if m is None:
+        return None
+    try:
+        dtype = np.dtype(m.group(1))
+        shape = tuple(int(v) for v in m.group(3).replace(" ", "").split(",") if v)
+    except (TypeError, ValueError):
+        return None
+    return shape, dtype
 
 
 def read_npy_header(path: PathLike) -> Tuple[Tuple[int, ...], np.dtype]:
@@ -23,6 +56,9 @@ def read_npy_header(path: PathLike) -> Tuple[Tuple[int, ...], np.dtype]:
         FileNotFoundError: the file does not exist.
         ValueError: the file is not a valid ``.npy`` file (message names the file).
     """
+    fast = _fast_header(path)
+    if fast is not None:
+        return fast
     path = Path(path)
     try:
         with open(path, "rb") as f:
