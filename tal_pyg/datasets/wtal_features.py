@@ -326,19 +326,19 @@ class WTALFeatures(Dataset):
 
     @property
     def video_names(self) -> List[str]:
-        """Names of the videos in dataset order."""
-        return [it.record.name for it in self._items]
+        """Names of the videos in dataset order (of this view, after ``ds[...]`` slicing)."""
+        return [self._items[i].record.name for i in self.indices()]
 
     def index_of(self, video_name: str) -> int:
-        """Position of ``video_name`` in the dataset."""
-        return self._by_name[video_name]
+        """Position of ``video_name`` in the dataset (``KeyError`` if absent)."""
+        return self.video_names.index(video_name) if self._indices is not None else self._by_name[video_name]
 
     def annotation(self, video_name: str) -> VideoAnnotation:
         """The (unclipped) annotation of one video."""
         return self._items[self._by_name[video_name]].record.annotation
 
-    def duration_of(self, k: int) -> float:
-        item = self._items[k]
+    def _duration(self, raw: int) -> float:
+        item = self._items[raw]
         d = item.record.annotation.duration
         return float(d) if d is not None else item.num_snippets * self.snippet_seconds
 
@@ -350,10 +350,10 @@ class WTALFeatures(Dataset):
         :attr:`ambiguous`). Durations are filled in from ``T * snippet_seconds`` when missing.
         """
         anns = {}
-        for k, it in enumerate(self._items):
-            a = it.record.annotation
-            anns[it.record.name] = VideoAnnotation(subset=self.split, duration=self.duration_of(k),
-                                                   instances=list(a.instances))
+        for raw in self.indices():
+            it = self._items[raw]
+            anns[it.record.name] = VideoAnnotation(subset=self.split, duration=self._duration(raw),
+                                                   instances=list(it.record.annotation.instances))
         return to_activitynet(anns, subset=self.split)
 
     def len(self) -> int:
@@ -368,7 +368,7 @@ class WTALFeatures(Dataset):
         y = torch.zeros(1, self.num_classes, dtype=torch.float32)
         if item.label_ids:
             y[0, item.label_ids] = 1.0
-        duration = self.duration_of(idx)
+        duration = self._duration(idx)
         inst = item.record.annotation.instances
         if item.record.annotation.duration is not None:  # clip to the video; drop what starts after its end
             inst = [(max(s, 0.0), min(e, duration), lab) for s, e, lab in inst if s < duration]

@@ -106,3 +106,33 @@ def test_packaged_metadata_counts_and_copies():
             pkg = metadata_path(ds, "classes.txt").parent
             for f in pkg.iterdir():
                 assert (top / ds / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_thumos14_wtalc_layout(tmp_path):
+    gt = json.loads(metadata_path("thumos14", "gt.json").read_text())["database"]
+    names = sorted(v for v in gt if gt[v]["subset"] == "train") + sorted(v for v in gt if gt[v]["subset"] == "test")
+    ann = tmp_path / "Thumos14reduced-Annotations"
+    ann.mkdir()
+
+    def obj(items):
+        out = np.empty(len(items), dtype=object)
+        for i, it in enumerate(items):
+            out[i] = it
+        return out
+
+    feats = obj([np.full((3, 4), i, np.float32) for i in range(len(names))])
+    np.save(tmp_path / "Thumos14reduced-I3D-JOINTFeatures.npy", feats, allow_pickle=True)
+    np.save(ann / "videoname.npy", np.array([n.encode() for n in names]))
+    np.save(ann / "subset.npy", np.array([b"validation" if gt[n]["subset"] == "train" else b"test" for n in names]))
+    np.save(ann / "classlist.npy", np.array([c.encode() for c in class_names("thumos14")]))
+    np.save(ann / "duration.npy", np.array([[gt[n]["duration"]] for n in names]))
+    np.save(ann / "segments.npy", obj([[a["segment"] for a in gt[n]["annotations"]] for n in names]), allow_pickle=True)
+    np.save(ann / "labels.npy", obj([[a["label"] for a in gt[n]["annotations"]] for n in names]), allow_pickle=True)
+    np.save(ann / "labels_all.npy", obj([sorted({a["label"] for a in gt[n]["annotations"]}) for n in names]),
+            allow_pickle=True)
+    with pytest.raises(ValueError, match="trust_pickle"):
+        Thumos14(tmp_path, split="test")
+    te = Thumos14(tmp_path, split="test", trust_pickle=True)
+    assert te.layout == "wtalc" and len(te) == 210 and len(Thumos14(tmp_path, "train", trust_pickle=True)) == 200
+    k = te.index_of("video_test_0000004")
+    assert float(te[k].x[0, 0]) == names.index("video_test_0000004")

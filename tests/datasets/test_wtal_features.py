@@ -223,3 +223,12 @@ def test_transform_applied(basnet_root):
     ds = WTALFeatures(root, split="train", transform=UniformSampling(5))
     d = ds[0]
     assert d.x.shape == (5, 8) and d.num_snippets == 10 and d.snippet_seconds == pytest.approx(0.64 * 10 / 5)
+
+
+def test_slicing_keeps_names_and_ground_truth_consistent(basnet_root):
+    root, _ = basnet_root
+    ds = WTALFeatures(root, split="train")
+    sub = ds[1:]
+    assert len(sub) == 2 and sub.video_names == ["v2", "v3"] and sub[0].video_name == "v2"
+    assert sorted(sub.ground_truth["database"]) == ["v2", "v3"] and sub.index_of("v3") == 1
+    assert ds.index_of("v3") == 2 and ds.annotation("v2").duration == 4.6
