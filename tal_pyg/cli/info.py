@@ -20,15 +20,13 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentPar
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from tal_pyg.training.build import count_parameters, load_model
+    from tal_pyg.models import model_summary, parameter_count
+    from tal_pyg.training.build import load_model
 
     model, cfg, state = load_model(args.checkpoint)
-    total, trainable = count_parameters(model)
-    acg = getattr(model, "acgnet", None)
-    acg_params = None
-    if acg is not None:
-        mods = acg if isinstance(acg, (list, tuple, __import__("torch").nn.ModuleList)) else [acg]
-        acg_params = sum(p.numel() for m in mods for p in m.parameters())
+    total, trainable = parameter_count(model), parameter_count(model, trainable_only=True)
+    acgnets = getattr(model, "acgnets", None)
+    acg_params = parameter_count(acgnets) if acgnets is not None else None
     info = {
         "checkpoint": args.checkpoint,
         "experiment": cfg.name,
@@ -66,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"selected        iteration {best.get('iteration')}, {best.get('split', 'val')} average mAP "
               f"{100 * best['metric']:.2f} %")
     print(f"classes         {', '.join(state['class_names'][:10])}{' ...' if len(state['class_names']) > 10 else ''}")
+    print("\n" + model_summary(model))
     if args.config:
         print("\n" + yaml.safe_dump(state["config"], sort_keys=False))
     return 0

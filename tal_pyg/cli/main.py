@@ -12,14 +12,25 @@ import importlib
 import sys
 from typing import Sequence
 
-SUBCOMMANDS = ("train", "evaluate", "predict", "synth", "convert", "info", "extract")
+#: sub-command -> one-line summary for ``tal-pyg --help`` (the module itself is imported only when the
+#: sub-command is used, so that ``tal-pyg evaluate`` does not pay for importing torch_geometric).
+SUBCOMMANDS = {
+    "train": "train and evaluate a WTAL model from a config",
+    "evaluate": "detection mAP of a results file against ground truth (ActivityNet-exact)",
+    "predict": "detect actions in one video with a trained checkpoint",
+    "synth": "generate a synthetic WTAL benchmark in the BaS-Net layout",
+    "convert": "convert W-TALC pickled features into the safe per-video layout",
+    "info": "describe a checkpoint",
+    "extract": "extract two-stream I3D features from raw videos",
+}
 
 
 class CLIError(Exception):
     """An error with a message meant for the user (printed without a traceback)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with ``only``, the other sub-commands are listed but their modules not imported."""
     from tal_pyg import __version__
 
     parser = argparse.ArgumentParser(
@@ -28,14 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tal-pyg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        module = importlib.import_module(f"tal_pyg.cli.{name}")
-        module.add_parser(sub)
+    for name, summary in SUBCOMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"tal_pyg.cli.{name}").add_parser(sub)
+        else:
+            sub.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in SUBCOMMANDS else "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

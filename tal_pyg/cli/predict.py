@@ -88,7 +88,7 @@ def load_video_features(args: argparse.Namespace, in_channels: int) -> tuple[np.
         from tal_pyg.extract import extract_video_features
 
         rgb, flow, _ = extract_video_features(args.video, args.rgb_weights, args.flow_weights,
-                                              flow_method=args.flow_method, device=args.device)
+                                              flow=args.flow_method, device=args.device)
         x = np.concatenate([np.asarray(rgb, np.float32), np.asarray(flow, np.float32)], axis=1)
         name = Path(args.video).stem
         if x.shape[1] != in_channels:

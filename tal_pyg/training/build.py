@@ -1,7 +1,7 @@
 """Build the model and its optimisers from an :class:`~tal_pyg.config.ExperimentConfig`."""
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 import torch
 
@@ -44,13 +44,6 @@ def make_optimizer(params: List[torch.nn.Parameter], optim: OptimConfig) -> torc
     if name == "sgd":
         return torch.optim.SGD(params, lr=optim.lr, momentum=optim.momentum, weight_decay=optim.weight_decay)
     raise ValueError(f"optim.optimizer: unknown optimiser {optim.optimizer!r} (adam, adamw or sgd)")
-
-
-def count_parameters(model: torch.nn.Module) -> Tuple[int, int]:
-    """(all parameters, trainable parameters)."""
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return total, trainable
 
 
 def load_model(checkpoint: str, map_location: str = "cpu"):

@@ -26,7 +26,8 @@ import torch
 from tal_pyg.config.dataclass_io import ConfigError, to_dict
 from tal_pyg.config.experiment import ExperimentConfig
 from tal_pyg.training import data as data_mod
-from tal_pyg.training.build import build_model, build_optimizers, count_parameters
+from tal_pyg.models import parameter_count
+from tal_pyg.training.build import build_model, build_optimizers
 from tal_pyg.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tal_pyg.training.distributed import DistributedContext, init_distributed, resolve_device
 from tal_pyg.training.inference import evaluate_predictions, predict_split, unwrap
@@ -215,7 +216,7 @@ class Trainer:
     def fit(self) -> Dict[str, Any]:
         cfg = self.cfg
         total_iters = cfg.optim.iterations
-        params_total, _ = count_parameters(self.model)
+        params_total = parameter_count(self.model)
         self._log(
             f"{cfg.name}: {cfg.model.head}{' + ACGNet' if cfg.model.acgnet.enabled else ''} | "
             f"{params_total / 1e6:.2f} M parameters | train {len(self.train_idx)} / val {len(self.val_idx)} / "
@@ -282,7 +283,7 @@ class Trainer:
             "experiment": cfg.name,
             "head": cfg.model.head,
             "acgnet": cfg.model.acgnet.enabled,
-            "parameters": count_parameters(self.model)[0],
+            "parameters": parameter_count(self.model),
             "train_seconds_this_session": round(train_seconds, 2),
             "test_seconds": round(eval_seconds, 2),
         })
