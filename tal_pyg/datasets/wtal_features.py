@@ -102,6 +102,16 @@ class WTALFeatures(Dataset):
         video_labels: ``{video: [label, ...]}`` weak labels replacing the layout's (e.g. W-TALC's
             ``labels_all``); videos not in the map keep theirs.
         layout_kwargs: extra options for the layout reader (e.g. ``dataset_name`` for W-TALC).
+
+    Attributes:
+        class_names, num_classes: the classes (``y`` column order).
+        video_names: names in dataset order.
+        ground_truth: ActivityNet-format ground truth of the videos (for the evaluator).
+        ambiguous: ``{video: [(start_s, end_s), ...]}`` segments labelled ``Ambiguous`` (or read from an
+            ``Ambiguous_test.txt``), for evaluators that ignore predictions on them.
+        skipped: ``{video: reason}`` of the videos left out (``on_error="skip"``, ``min_snippets``,
+            ``drop_all_zero``).
+        layout, feature_dim, snippet_seconds: the detected layout, ``D`` of ``x``, seconds per snippet.
     """
 
     def __init__(
