@@ -32,9 +32,9 @@ __all__ = ["GRAPH_VARIANTS", "DEFAULT_BLOCK_ELEMENTS", "build_action_complement_
 #: :math:`(A^s - \alpha A^t)/2`, ``temporal_only`` = :math:`A^t` (features only fix the length).
 GRAPH_VARIANTS = ("full", "similarity", "similarity_minus_temporal", "temporal_only")
 
-#: Default number of entries of the dense similarity matrix computed at once (``2**24`` =
-#: 64 MiB in float32). With ``block_size=None`` the row block is derived from it.
-DEFAULT_BLOCK_ELEMENTS = 2**24
+#: Default number of entries of the dense similarity matrix computed at once (``2**25`` =
+#: 128 MiB in float32). With ``block_size=None`` the row block is derived from it.
+DEFAULT_BLOCK_ELEMENTS = 2**25
 
 #: Norms below this value count as zero: a zero feature vector has cosine 0 with everything.
 COSINE_EPS = 1e-12
@@ -111,15 +111,6 @@ def _unit_rows(x: Tensor, dtype: torch.dtype) -> Tensor:
     return x * norm.clamp_(min=COSINE_EPS).reciprocal_()
 
 
-def _temporal_diffusion(rows: Tensor, num_cols: int, z: int, dtype: torch.dtype) -> Tensor:
-    """:math:`A^t` (Eq. 2) for the given target rows: ``[len(rows), num_cols]``."""
-    cols = torch.arange(num_cols, device=rows.device)
-    dist = (rows.unsqueeze(1) - cols.unsqueeze(0)).abs_()
-    # max(Z - |i-j|, 0) is an integer: compute it exactly, then divide once and subtract once
-    near = (z - dist).clamp_(min=0).to(dtype)
-    return near.div_(z).neg_().add_(1.0)
-
-
 def _matrix_scale(graph: str) -> float:
     """The factor between the computed blocks and ``A``: 2 for Eq. 3 and G2, else 1.
 
@@ -130,12 +121,44 @@ def _matrix_scale(graph: str) -> float:
     return 2.0 if graph in ("full", "similarity_minus_temporal") else 1.0
 
 
+def _temporal_band(a: Tensor, rows: slice, cols: slice, z: int) -> List[Tuple[int, Tensor]]:
+    """:math:`A^t` (Eq. 2) on the diagonals of block ``a`` (target ``rows``, source ``cols``) where
+    it differs from 1, i.e. ``|i - j| < Z``: ``[(local diagonal offset, value), ...]``.
+
+    Each value is computed in ``a.dtype`` exactly as Eq. 2 reads: ``1 - max(Z - |i-j|, 0) / Z``.
+    """
+    band = []
+    num_rows, num_cols = a.shape[-2], a.shape[-1]
+    for d in range(-(z - 1), z):  # d = j - i
+        offset = d + rows.start - cols.start  # local: j_local = i_local + offset
+        if -num_rows < offset < num_cols:
+            near = torch.tensor(float(z - abs(d)), dtype=a.dtype, device=a.device)
+            band.append((offset, 1 - near / z))
+    return band
+
+
 def _add_temporal(a: Tensor, rows: slice, cols: slice, graph: str, alpha: float, z: int) -> None:
-    """In place: ``a += +-alpha * At[rows, cols]`` for the variants that use it (Eq. 3, G2)."""
-    if graph in ("full", "similarity_minus_temporal"):
-        row_ids = torch.arange(rows.start, rows.stop, device=a.device)
-        at = _temporal_diffusion(row_ids - cols.start, cols.stop - cols.start, z, a.dtype)
-        a.add_(at, alpha=alpha if graph == "full" else -alpha)
+    """In place on ``a`` ``[b, r, c]`` (the block ``rows x cols``) according to ``graph``:
+    ``a += alpha At`` (full), ``a -= alpha At`` (G2), ``a = At`` (temporal only), or nothing.
+
+    :math:`A^t = 1` wherever ``|i - j| >= Z``, so the block gets one scalar pass and only the
+    ``2Z - 1`` diagonals of the band are computed separately (from the untouched values).
+    """
+    if graph == "similarity":
+        return
+    band = _temporal_band(a, rows, cols, z)
+    if graph == "temporal_only":
+        a.fill_(1.0)
+        for offset, at in band:
+            a.diagonal(offset, dim1=-2, dim2=-1).fill_(at)
+        return
+    coef = alpha if graph == "full" else -alpha
+    band_values = [
+        (offset, a.diagonal(offset, dim1=-2, dim2=-1).add(at * coef)) for offset, at in band
+    ]
+    a.add_(coef)  # As + coef * 1 outside the band
+    for offset, value in band_values:
+        a.diagonal(offset, dim1=-2, dim2=-1).copy_(value)
 
 
 def _block_pieces(
@@ -150,9 +173,9 @@ def _block_pieces(
     """
     num_videos, num_nodes = xb.shape[0], xb.shape[1]
     if graph == "temporal_only":
-        row_ids = torch.arange(rows.start, rows.stop, device=xb.device)
-        a = _temporal_diffusion(row_ids, num_nodes, z, xb.dtype)
-        return [(rows, a.unsqueeze(0).expand(num_videos, -1, -1).clone())]
+        a = xb.new_empty(num_videos, rows.stop - rows.start, num_nodes)
+        _add_temporal(a, rows, slice(0, num_nodes), graph, alpha, z)
+        return [(rows, a)]
     if rows.start != 0 or rows.stop != num_nodes or num_nodes < 2:
         a = torch.bmm(xb[:, rows], xb.transpose(1, 2))  # cosine similarity As (Eq. 1)
         _add_temporal(a, rows, slice(0, num_nodes), graph, alpha, z)
@@ -168,22 +191,54 @@ def _block_pieces(
     return [(slice(0, h), top), (slice(h, num_nodes), bottom)]
 
 
+#: Long rows are pre-filtered in chunks of this many columns before ``topk`` (see
+#: :func:`_preselect_chunks`); used when a row has at least ``_PRESELECT_FACTOR * (K + 1)`` chunks.
+_CHUNK = 64
+_PRESELECT_FACTOR = 4
+
+
+def _preselect_chunks(a: Tensor, kk: int, chunk: int) -> Tuple[Tensor, Tensor]:
+    """Candidates for the top-``kk + 1`` of each row of a long block ``a`` ``[b, r, T]``.
+
+    Split each row into chunks of ``chunk`` columns and keep the ``kk + 1`` chunks with the largest
+    maxima: every element outside them is <= the (K+1)-th largest chunk maximum, which is <= the
+    (K+1)-th largest element of the row, so the top-(K+1) values (and any tie at the K-th place)
+    are among the kept ``(kk + 1) * chunk`` candidates. Returns ``(values, columns)`` of them.
+    """
+    b, r, t = a.shape
+    full = t // chunk * chunk
+    maxima = a[..., :full].reshape(b, r, t // chunk, chunk).amax(dim=-1)
+    if full < t:
+        maxima = torch.cat([maxima, a[..., full:].amax(dim=-1, keepdim=True)], dim=-1)
+    best = maxima.topk(kk + 1, dim=-1, sorted=False).indices  # [b, r, kk + 1]
+    columns = (best.unsqueeze(-1) * chunk + torch.arange(chunk, device=a.device)).reshape(b, r, -1)
+    valid = columns < t  # the last chunk may be short
+    columns = torch.where(valid, columns, 0)
+    values = a.gather(-1, columns).masked_fill_(~valid, float("-inf"))
+    return values, columns
+
+
 def _select_top_k(
-    a: Tensor, k: int, threshold: float, row_mask: Optional[Tensor]
+    a: Tensor, k: int, threshold: float, row_mask: Optional[Tensor], chunk: int = _CHUNK
 ) -> Tuple[Tensor, Optional[Tensor]]:
     """Top-K of every row of ``a`` ``[b, r, T]`` with the documented tie rule.
 
-    Returns ``(values, index)`` ``[b, r, K]`` with ``index`` ascending within a row, or
+    Returns ``(values, index)`` ``[b, r, K]`` (in no particular order within a row), or
     ``(a, None)`` when ``K >= T`` (every column is a candidate). ``threshold`` is on the scale of
-    ``a``; only it decides whether a tie at the K-th place matters. Only ``topk`` touches the whole
-    block.
+    ``a``; only it decides whether a tie at the K-th place matters. Only ``topk`` (and, for long
+    rows, the chunk pre-selection) touches the whole block.
     """
     num_cols = a.shape[-1]
     kk = min(k, num_cols)
     if kk >= num_cols:
         return a, None
-    # K + 1 largest, sorted: a tie across the K-th place shows as values[K-1] == values[K]
-    values, index = a.topk(kk + 1, dim=-1, largest=True, sorted=True)
+    if num_cols >= _PRESELECT_FACTOR * (kk + 1) * chunk:
+        candidates, columns = _preselect_chunks(a, kk, chunk)
+        values, position = candidates.topk(kk + 1, dim=-1, largest=True, sorted=True)
+        index = columns.gather(-1, position)
+    else:
+        # K + 1 largest, sorted: a tie across the K-th place shows as values[K-1] == values[K]
+        values, index = a.topk(kk + 1, dim=-1, largest=True, sorted=True)
     kth = values[..., kk - 1]
     ambiguous = (kth == values[..., kk]) & (kth > threshold)  # ties at/below lambda are dropped
     values, index = values[..., :kk], index[..., :kk]
@@ -199,30 +254,31 @@ def _select_top_k(
         sub_index = chosen.nonzero()[:, 1].view(-1, kk)
         index[ambiguous] = sub_index
         values[ambiguous] = sub.gather(1, sub_index)
-    index, order = index.sort(dim=-1)
-    return values.gather(-1, order), index
+    return values, index
 
 
 def _to_edges(
-    values: Tensor, index: Optional[Tensor], threshold: float, row_mask: Optional[Tensor]
-) -> Tuple[Tensor, Tensor, Tensor]:
+    values: Tensor, source: Optional[Tensor], threshold: float, row_mask: Optional[Tensor]
+) -> Tuple[Tensor, Optional[Tensor], Tensor, Tensor]:
     """Threshold (Eq. 4) and row-normalise the selected ``values`` ``[b, r, m]``.
 
-    Returns ``(row, col, weight)`` of the kept entries, ordered by (row, col), where ``row`` is
-    the flat row ``video * r + local_row`` of the block and ``col`` the source position.
+    ``source`` ``[b, r, m]`` holds the source node ids of ``values`` (``None``: ``values`` are
+    whole rows, the source is the position). Returns ``(flat_row, source, position, weight)`` of
+    the kept entries in row-major order, where ``flat_row = video * r + local_row`` and
+    ``position`` is the index within the row (only when ``source`` is ``None``).
     """
     m = values.shape[-1]
     keep = values > threshold
     if row_mask is not None:
         keep &= row_mask.unsqueeze(-1)
-    row_sum = torch.where(keep, values, torch.zeros((), dtype=values.dtype, device=values.device)).sum(-1)
-    flat = keep.view(-1).nonzero().squeeze(1)
-    row = torch.div(flat, m, rounding_mode="floor")
-    col = flat - row * m if index is None else index.reshape(-1)[flat]
-    total = row_sum.view(-1)[row]
-    weight = values.reshape(-1)[flat]
-    weight = torch.where(total != 0, weight / total, torch.zeros((), dtype=weight.dtype, device=weight.device))
-    return row, col, weight
+    row_sum = torch.where(keep, values, 0.0).sum(dim=-1)  # [b, r]
+    inverse = torch.where(row_sum != 0, 1.0 / row_sum, 0.0).reshape(-1)  # zero rows stay zero
+    flat = keep.reshape(-1).nonzero().squeeze(1)
+    flat_row = torch.div(flat, m, rounding_mode="floor")
+    weight = values.reshape(-1)[flat] * inverse[flat_row]
+    if source is None:
+        return flat_row, None, flat - flat_row * m, weight
+    return flat_row, source.reshape(-1)[flat], None, weight
 
 
 @torch.no_grad()
@@ -317,16 +373,27 @@ def build_action_complement_graph(
                 a.masked_fill_(~mask[videos].unsqueeze(1), float("-inf"))  # padded sources
             selected.append(_select_top_k(a, k, scaled_threshold, piece_mask))
             del a
-        values = torch.cat([v for v, _ in selected], dim=1)
-        index = None if selected[0][1] is None else torch.cat([i for _, i in selected], dim=1)
+        if len(selected) == 1:
+            values, index = selected[0]
+        else:
+            values = torch.cat([v for v, _ in selected], dim=1)
+            index = None if selected[0][1] is None else torch.cat([i for _, i in selected], dim=1)
         del selected
+        # every block is either whole videos (rows.start == 0) or one video: node id of a row
+        row_offset = videos.start * num_nodes + rows.start
+        if index is not None:  # canonical order: sources ascending within a target
+            index, order = index.sort(dim=-1)
+            values = values.gather(-1, order)
+            first_node = torch.arange(videos.start, videos.stop, device=device) * num_nodes
+            index += first_node.view(-1, 1, 1)  # source node ids
         row_mask = None if mask is None else mask[videos, rows]
-        flat_row, col, weight = _to_edges(values, index, scaled_threshold, row_mask)
-        num_rows = rows.stop - rows.start
-        video = torch.div(flat_row, num_rows, rounding_mode="floor")
-        first_node = (video + videos.start) * num_nodes  # node id of the video's snippet 0
-        sources.append(first_node + col)
-        targets.append(first_node + (flat_row - video * num_rows + rows.start))
+        flat_row, source, position, weight = _to_edges(values, index, scaled_threshold, row_mask)
+        target = flat_row + row_offset
+        if source is None:  # dense rows: the source is the position within the target's video
+            local = target % num_nodes
+            source = target - local + position
+        sources.append(source)
+        targets.append(target)
         weights.append(weight)
     if len(blocks) == 1:
         return torch.stack([sources[0], targets[0]], dim=0), weights[0]

@@ -28,6 +28,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from tal_pyg.nn._checks import all_finite
 from tal_pyg.nn.graph_aggregation import sparse_adjacency, sparse_matmul
 
 __all__ = ["EPM_REDUCTIONS", "epm_loss"]
@@ -89,7 +90,7 @@ def epm_loss(
     if lo < 0 or hi >= num_nodes:
         raise ValueError(f"epm_loss: edge_index values must lie in [0, {num_nodes}), got [{lo}, {hi}]")
     p = scores.detach().to(x_enhanced.dtype)
-    if not bool(torch.isfinite(p).all()) or bool((p < 0).any()):
+    if not all_finite(p) or bool((p < 0).any()):
         raise ValueError("epm_loss: scores must be finite and non-negative (probabilities)")
     f = x_original.detach().to(x_enhanced.dtype)
     src, dst = edge_index[0], edge_index[1]

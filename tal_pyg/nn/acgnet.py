@@ -20,6 +20,7 @@ from torch import Tensor
 from torch_geometric.nn import Linear
 
 from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
+from tal_pyg.nn._checks import all_finite
 from tal_pyg.nn.graph_aggregation import (
     SPARSE_BACKENDS,
     Adjacency,
@@ -147,7 +148,7 @@ class ACGNet(torch.nn.Module):
             )
         if not x.is_floating_point():
             raise ValueError(f"ACGNet.{where}: x must be floating point, got {x.dtype}")
-        if x.numel() > 0 and not bool(torch.isfinite(x).all()):
+        if not all_finite(x):
             raise ValueError(f"ACGNet.{where}: x contains NaN or inf values")
 
     def _adjacency(self, edge_index: Adjacency, edge_weight: Optional[Tensor], num_nodes: int) -> Adjacency:
@@ -176,7 +177,7 @@ class ACGNet(torch.nn.Module):
             raise ValueError(
                 f"ACGNet.forward: edge_weight must have shape [{num_edges}], got {tuple(edge_weight.shape)}"
             )
-        if num_edges > 0 and not bool(torch.isfinite(edge_weight).all()):
+        if not all_finite(edge_weight):
             raise ValueError("ACGNet.forward: edge_weight contains NaN or inf values")
         return sparse_adjacency(edge_index, edge_weight, num_nodes, self.sparse_backend)
 

@@ -215,3 +215,29 @@ def test_nan_anywhere_is_rejected(graph):
     x[1, 4, 2] = float("nan")
     with pytest.raises(ValueError, match="NaN or inf"):
         build_action_complement_graph(x, graph=graph)
+
+
+@pytest.mark.parametrize("kind", ["random", "ties", "padded"])
+def test_chunk_preselection_equals_plain_top_k(kind):
+    from tal_pyg.graph.action_complement_graph import _select_top_k
+
+    gen = torch.Generator().manual_seed(10)
+    a = torch.rand(2, 5, 203, generator=gen)  # 203 = 50 chunks of 4 + a short one of 3
+    if kind == "ties":
+        a = torch.round(a * 4) / 4  # a handful of distinct values: ties everywhere
+    if kind == "padded":
+        a[1, :, 150:] = float("-inf")
+    k, threshold = 6, 0.3
+    plain_values, plain_index = _select_top_k(a, k, threshold, None, chunk=10_000)
+    values, index = _select_top_k(a, k, threshold, None, chunk=4)  # 51 chunks >= 4 * (k + 1)
+
+    def as_sets(v, i):
+        keep = v > threshold
+        return [sorted(i[b, r][keep[b, r]].tolist()) for b in range(2) for r in range(5)]
+
+    assert as_sets(values, index) == as_sets(plain_values, plain_index)
+    for b in range(2):
+        for r in range(5):
+            ref = np.lexsort((np.arange(203), -a[b, r].numpy()))[:k]
+            expected = sorted(int(j) for j in ref if a[b, r, j] > threshold)
+            assert as_sets(values, index)[b * 5 + r] == expected

@@ -225,3 +225,13 @@ def test_errors(call, match):
 def test_constructor_errors(kwargs):
     with pytest.raises(ValueError):
         ACGNet(**{"in_channels": 4, **kwargs})
+
+
+def test_all_finite_helper():
+    from tal_pyg.nn._checks import all_finite
+
+    assert all_finite(torch.empty(0))
+    assert all_finite(torch.full((4,), 3e38))  # the sum overflows, the values are finite
+    assert not all_finite(torch.tensor([1.0, float("nan")]))
+    assert not all_finite(torch.tensor([float("inf"), -float("inf")]))
+    assert not all_finite(torch.tensor([3e38, 3e38, float("inf")]))
