@@ -29,7 +29,8 @@ piecewise-linear empirical quantile function), or copied from a real ground-trut
   proportions (small concentration ⇒ heavy-tailed gaps), instance order random; segment times
   are rounded to 0.01 s and written in seconds;
 * ``structure=<path to gt.json>`` or ``"thumos14-gt"`` (the packaged real THUMOS'14 annotation,
-  200 train / 210 test videos) reuses real segments and durations exactly.
+  200 train / 210 test videos) reuses real segments and durations exactly (``num_train``,
+  ``num_test``, ``num_classes``, ``length_scale`` and the snippet limits are then ignored).
 
 Snippet features
 ----------------
