@@ -326,8 +326,9 @@ class WTALFeatures(Dataset):
                 bad = int(np.size(arr) - np.isfinite(arr).sum())
                 raise _VideoError(f"{src.describe()}: {bad} NaN/Inf value(s) in the features")
             parts.append(arr)
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-        return np.ascontiguousarray(out, dtype=np.float32)
+        if len(parts) == 1:  # always a private, writable copy (never the memory map / cached array)
+            return np.array(parts[0], dtype=np.float32, order="C", copy=True)
+        return np.concatenate(parts, axis=1, dtype=np.float32)
 
     # ----------------------------------------------------------------------------------------
     @property

@@ -38,8 +38,13 @@ def test_reads_basnet_layout(basnet_root):
 
 def test_modalities_and_batching(basnet_root):
     root, feats = basnet_root
-    rgb = WTALFeatures(root, split="train", modality="rgb")[0]
-    flow = WTALFeatures(root, split="train", modality="flow")[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. torch's "non-writable array" warning
+        rgb = WTALFeatures(root, split="train", modality="rgb")[0]
+        flow = WTALFeatures(root, split="train", modality="flow")[0]
+    rgb.x[0, 0] = -1.0  # a private copy: the file is unchanged
+    assert WTALFeatures(root, split="train", modality="rgb")[0].x[0, 0] != -1.0
+    rgb.x[0, 0] = float(feats["v1"][0][0, 0])
     assert torch.equal(rgb.x, torch.from_numpy(feats["v1"][0]))
     assert torch.equal(flow.x, torch.from_numpy(feats["v1"][1]))
     ds = WTALFeatures(root, split="train")
