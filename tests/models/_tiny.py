@@ -32,20 +32,6 @@ def make_tiny_set(num_videos: int, num_classes: int = 3, channels: int = 32, len
     return x, y, segments
 
 
-def average_precision(scores: torch.Tensor, labels: torch.Tensor) -> float:
-    """Mean over classes of (non-interpolated) average precision, for a classification check."""
-    aps = []
-    for c in range(labels.shape[1]):
-        order = torch.argsort(scores[:, c], descending=True)
-        lab = labels[order, c]
-        if lab.sum() == 0:
-            continue
-        hits = torch.cumsum(lab, 0)
-        precision = hits / torch.arange(1, len(lab) + 1)
-        aps.append(float((precision * lab).sum() / lab.sum()))
-    return sum(aps) / len(aps)
-
-
 def train(model, x, y, iterations: int, lr: float, batch_size: int = 16, seed: int = 0):
     """The trainer's per-iteration protocol (Contract 4): one optimiser per phase, each phase in order."""
     torch.manual_seed(seed)

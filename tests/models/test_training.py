@@ -6,7 +6,9 @@ about the label frequency (~0.25 here; ~0.3 when trained on shuffled labels), th
 import numpy as np
 import pytest
 import torch
-from _tiny import average_precision, make_tiny_set, train
+from _tiny import make_tiny_set, train
+
+from tal_pyg.evaluation import classification_map
 
 from tal_pyg.models import BaMConfig, BaMHead, BaSNetConfig, BaSNetHead, DGAMConfig, DGAMHead, WithACGNet
 
@@ -55,7 +57,7 @@ def test_short_training_run_learns(name, lr, iterations):
     model = _build(name)
     with torch.no_grad():
         model.eval()
-        chance = average_precision(model.video_scores(model(x_te)), y_te)
+        chance = classification_map(model.video_scores(model(x_te)), y_te)
     history = train(model, x_tr, y_tr, iterations=iterations, lr=lr)
     phase = "model"
     first = np.mean([h[phase] for h in history[:5]])
@@ -63,7 +65,7 @@ def test_short_training_run_learns(name, lr, iterations):
     assert last < 0.85 * first, (first, last)
     with torch.no_grad():
         out = model(x_te)
-    ap = average_precision(model.video_scores(out), y_te)
+    ap = classification_map(model.video_scores(out), y_te)
     assert ap > 0.9 and ap > chance + 0.3, (chance, ap)
     props = model.predict(out, [0.64] * len(x_te))
     assert len(props) == len(x_te) and all(p.ndim == 2 and p.shape[1] == 4 for p in props)
@@ -79,5 +81,5 @@ def test_negative_control_shuffled_labels_do_not_pass():
     perm = torch.randperm(len(y_tr), generator=torch.Generator().manual_seed(3))
     train(model, x_tr, y_tr[perm], iterations=100, lr=1e-3)
     with torch.no_grad():
-        ap = average_precision(model.video_scores(model(x_te)), y_te)
+        ap = classification_map(model.video_scores(model(x_te)), y_te)
     assert ap < 0.6, ap
