@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -210,7 +211,10 @@ class Trainer:
         else:
             gt = dataset.ground_truth
         ambiguous = getattr(dataset, "ambiguous", None) if self.cfg.data.ambiguous else None
-        metrics = evaluate_predictions(preds, gt, self.tious, ambiguous=ambiguous)
+        with warnings.catch_warnings():
+            if split == "val":  # a few validation videos need not contain every class that is predicted
+                warnings.filterwarnings("ignore", message=r".*not classes of the evaluated ground truth")
+            metrics = evaluate_predictions(preds, gt, self.tious, ambiguous=ambiguous)
         return {"metrics": metrics, "predictions": preds}
 
     def fit(self) -> Dict[str, Any]:
