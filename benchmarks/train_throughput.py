@@ -1,0 +1,139 @@
+#!/usr/bin/env python
+"""Training-step time, videos/s and peak memory of each head with and without ACGNet.
+
+Two shape settings:
+
+* ``paper``: the papers' shapes: BaS-Net B = 16, T = 750, D = 2048 (K = 50); BaM B = 16, T = 400 (K = 40);
+  DGAM B = 32, T = 400, two streams of 1024 (K = 40); hidden widths as published.
+* ``demo``: the ``synthetic-small`` configs (D = 256, T = 200, K = 20, CPU-sized widths).
+
+Each (head, ACGNet on/off, setting) runs in a fresh subprocess so that its peak memory (CPU: peak RSS;
+CUDA: ``torch.cuda.max_memory_allocated``) is its own. A step is the trainer's full iteration: every
+training phase of the head (DGAM: CVAE then model), forward, loss, backward, optimiser step, on random
+features (graph construction included for ACGNet).
+
+    python benchmarks/train_throughput.py                 # both settings, 3 timed steps each
+    python benchmarks/train_throughput.py --quick         # demo shapes only
+    python benchmarks/train_throughput.py --device cuda
+
+Prints a table and writes ``benchmarks/results/train_throughput.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "experiments" / "configs"
+SETTINGS = {
+    "paper": {"basnet": "thumos14_basnet", "bam": "thumos14_bam", "dgam": "thumos14_dgam"},
+    "demo": {"basnet": "synthetic-small_basnet", "bam": "synthetic-small_bam", "dgam": "synthetic-small_dgam"},
+}
+FEATURE_DIM = {"paper": 2048, "demo": 256}
+
+
+def worker(config: str, acgnet: bool, feature_dim: int, steps: int, device: str) -> dict:
+    import torch
+
+    from tal_pyg.config import load_config
+    from tal_pyg.models import parameter_count
+    from tal_pyg.training.build import build_model, build_optimizers
+
+    overrides = [f"model.acgnet.enabled={'true' if acgnet else 'false'}"]
+    cfg = load_config(CONFIGS / f"{config}.yaml", overrides=overrides)
+    torch.manual_seed(0)
+    dev = torch.device(device)
+    b, t, c = cfg.optim.batch_size, cfg.data.num_segments, 20
+    model = build_model(cfg, feature_dim, c).to(dev)
+    opts = build_optimizers(model, cfg.optim)
+    x = torch.rand(b, t, feature_dim, device=dev)
+    y = torch.zeros(b, c, device=dev)
+    y[torch.arange(b), torch.randint(0, c, (b,))] = 1
+    mask = torch.ones(b, t, dtype=torch.bool, device=dev)
+
+    def step(i: int) -> None:
+        model.train()
+        model.on_train_iteration(i)
+        for phase, opt in opts.items():
+            opt.zero_grad(set_to_none=True)
+            out = model(x, mask)
+            model.loss(out, y, phase=phase)["total"].backward()
+            opt.step()
+
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    step(0)  # warm-up
+    sync()
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    for i in range(steps):
+        t0 = time.perf_counter()
+        step(i + 1)
+        sync()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    med = times[len(times) // 2]
+    peak = (torch.cuda.max_memory_allocated() if dev.type == "cuda"
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return {"config": config, "acgnet": acgnet, "batch": b, "T": t, "D": feature_dim, "device": device,
+            "parameters": parameter_count(model), "step_s": med, "videos_per_s": b / med,
+            "peak_memory_mib": peak / 2**20, "steps": steps, "threads": torch.get_num_threads()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="demo shapes only")
+    ap.add_argument("--steps", type=int, default=3, help="timed steps per cell (median reported)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--heads", nargs="*", default=["basnet", "bam", "dgam"])
+    ap.add_argument("--out", default=str(REPO / "benchmarks/results/train_throughput.json"))
+    ap.add_argument("--worker", nargs=4, metavar=("CONFIG", "ACGNET", "D", "STEPS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        config, acg, dim, steps = args.worker
+        print(json.dumps(worker(config, acg == "1", int(dim), int(steps), args.device)))
+        return 0
+    settings = ["demo"] if args.quick else ["demo", "paper"]
+    rows = []
+    for setting in settings:
+        for head in args.heads:
+            pair = {}
+            for acg in (False, True):
+                cmd = [sys.executable, __file__, "--device", args.device, "--worker", SETTINGS[setting][head],
+                       "1" if acg else "0", str(FEATURE_DIM[setting]), str(args.steps)]
+                proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+                if proc.returncode != 0:
+                    print(proc.stderr, file=sys.stderr)
+                    return 1
+                row = json.loads(proc.stdout.strip().splitlines()[-1])
+                row.update({"setting": setting, "head": head})
+                pair[acg] = row
+                rows.append(row)
+            pair[True]["acgnet_overhead"] = pair[True]["step_s"] / pair[False]["step_s"]
+    print(f"| setting | head | ACGNet | B x T x D | params (M) | step (s) | videos/s | peak mem (MiB) | overhead |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ov = f"{r['acgnet_overhead']:.2f}x" if "acgnet_overhead" in r else ""
+        print(f"| {r['setting']} | {r['head']} | {'yes' if r['acgnet'] else 'no'} | {r['batch']}x{r['T']}x{r['D']} | "
+              f"{r['parameters'] / 1e6:.2f} | {r['step_s']:.3f} | {r['videos_per_s']:.1f} | "
+              f"{r['peak_memory_mib']:.0f} | {ov} |")
+    meta = {"machine": platform.processor() or platform.machine(), "python": platform.python_version(),
+            "device": args.device, "note": "median of timed steps after one warm-up; CPU peak memory = peak RSS "
+            "of the worker process (includes the Python/torch runtime)"}
+    out = Path(args.out)
+    sys.path.insert(0, str(REPO))
+    from tal_pyg.utils.io import atomic_write_json
+
+    atomic_write_json(out, {"meta": meta, "rows": rows})
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
