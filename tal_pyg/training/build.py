@@ -11,15 +11,15 @@ from tal_pyg.config.experiment import ExperimentConfig, OptimConfig
 def build_model(cfg: ExperimentConfig, in_channels: int, num_classes: int) -> torch.nn.Module:
     """The configured head, wrapped in :class:`~tal_pyg.models.WithACGNet` when ``model.acgnet.enabled``."""
     from tal_pyg.models import HEADS, WithACGNet
+    from tal_pyg.nn import ACGNet
 
     head_cls, _ = HEADS[cfg.model.head]
     acg = cfg.model.acgnet
-    head_in = in_channels
-    if acg.enabled and acg.fusion == "concat":
-        head_in = 3 * in_channels
-    head = head_cls(head_in, num_classes, cfg.head_config())
     if not acg.enabled:
-        return head
+        return head_cls(in_channels, num_classes, cfg.head_config())
+    # output width per input channel: 1 (sum), or 1 + use_avg + use_gcn (concat)
+    width_factor = ACGNet(1, **acg.module_kwargs()).out_channels
+    head = head_cls(in_channels * width_factor, num_classes, cfg.head_config())
     return WithACGNet(head, acg.module_kwargs(), epm_weight=acg.epm_weight, epm_reduction=acg.epm_reduction)
 
 
