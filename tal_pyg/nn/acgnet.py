@@ -151,7 +151,9 @@ class ACGNet(torch.nn.Module):
         if not all_finite(x):
             raise ValueError(f"ACGNet.{where}: x contains NaN or inf values")
 
-    def _adjacency(self, edge_index: Adjacency, edge_weight: Optional[Tensor], num_nodes: int) -> Adjacency:
+    def _adjacency(
+        self, edge_index: Adjacency, edge_weight: Optional[Tensor], num_nodes: int, dtype: torch.dtype
+    ) -> Adjacency:
         if _is_torch_sparse_tensor(edge_index) or getattr(edge_index, "is_sparse_csr", False):
             if tuple(edge_index.sizes() if _is_torch_sparse_tensor(edge_index) else edge_index.shape) != (
                 num_nodes,
@@ -179,7 +181,7 @@ class ACGNet(torch.nn.Module):
             )
         if not all_finite(edge_weight):
             raise ValueError("ACGNet.forward: edge_weight contains NaN or inf values")
-        return sparse_adjacency(edge_index, edge_weight, num_nodes, self.sparse_backend)
+        return sparse_adjacency(edge_index, edge_weight.to(dtype), num_nodes, self.sparse_backend)
 
     def forward(self, x: Tensor, edge_index: Adjacency, edge_weight: Optional[Tensor] = None) -> Tensor:
         r"""Enhance node features ``x`` ``[N, D]`` over the graph (``edge_index`` ``[2, E]`` with
@@ -187,7 +189,7 @@ class ACGNet(torch.nn.Module):
         from :func:`~tal_pyg.nn.graph_aggregation.sparse_adjacency`). Returns ``[N, out_channels]``.
         """
         self._check_x(x, 2, "forward")
-        adj = self._adjacency(edge_index, edge_weight, x.size(0))
+        adj = self._adjacency(edge_index, edge_weight, x.size(0), x.dtype)
         outputs: List[Tensor] = [x]
         if self.use_avg or self.use_gcn:
             x_avg = self.aggregation(x, adj)  # \hat A F

@@ -157,7 +157,10 @@ def sparse_matmul(adj: Adjacency, x: Tensor) -> Tensor:
             return x.new_zeros(adj.size(0), x.size(1)) + 0 * x[:0].sum()
         if adj.dtype() != x.dtype:
             adj = adj.type(x.dtype)
-        return spmm(adj, x, reduce="sum")
+        with warnings.catch_warnings():  # PyG converts it to a torch CSR tensor on CPU
+            warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta.*")
+            warnings.filterwarnings("ignore", message=".*Sparse invariant checks are implicitly.*")
+            return spmm(adj, x, reduce="sum")
     if adj._nnz() == 0:
         return x.new_zeros(adj.size(0), x.size(1)) + 0 * x[:0].sum()
     if adj.dtype != x.dtype:

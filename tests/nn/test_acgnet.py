@@ -235,3 +235,14 @@ def test_all_finite_helper():
     assert not all_finite(torch.tensor([1.0, float("nan")]))
     assert not all_finite(torch.tensor([float("inf"), -float("inf")]))
     assert not all_finite(torch.tensor([3e38, 3e38, float("inf")]))
+
+
+def test_float32_edge_weights_with_float64_features():
+    torch.manual_seed(9)
+    model = ACGNet(4, **GRAPH).double()
+    x = clustered(1, 14, 4, seed=9)[0]
+    edge_index, edge_weight = build_action_complement_graph(x, **GRAPH)
+    out32 = model(x, edge_index, edge_weight.float())
+    out64 = model(x, edge_index, edge_weight)
+    assert out32.dtype == torch.float64
+    torch.testing.assert_close(out32, out64, rtol=1e-6, atol=1e-6)
