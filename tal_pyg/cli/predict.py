@@ -31,7 +31,10 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentPar
     src.add_argument("--video", help="a raw video: extract two-stream I3D features first (extra: extract)")
     p.add_argument("--rgb-weights", help="I3D RGB weights (with --video)")
     p.add_argument("--flow-weights", help="I3D flow weights (with --video)")
-    p.add_argument("--flow-method", default="tvl1", help="optical flow for --video: tvl1 (default) or a fast option")
+    p.add_argument("--flow-method", default="tvl1",
+                   help="optical flow for --video: tvl1 (default, as the public features), farneback or dis")
+    p.add_argument("--resize", type=int, default=256, help="--video: shorter side after resizing, px (default 256)")
+    p.add_argument("--crop", type=int, default=224, help="--video: center crop side, px (default 224)")
     p.add_argument("--name", help="video name in the output (default: the file name without extension)")
     p.add_argument("--snippet-seconds", type=float, default=SNIPPET_SECONDS,
                    help="seconds per feature snippet (default 16/25 = 0.64)")
@@ -50,7 +53,7 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentPar
 def _load_stream(path: str, what: str) -> np.ndarray:
     from tal_pyg.datasets.npy import load_npy
 
-    arr = np.asarray(load_npy(path, mmap=True), dtype=np.float32)
+    arr = np.array(load_npy(path, mmap=True), dtype=np.float32)  # a private, writable copy
     if arr.ndim != 2:
         raise ValueError(f"{path}: {what} features must be a 2-D [T, D] array, got shape {arr.shape}")
     if arr.shape[0] == 0:
@@ -88,7 +91,8 @@ def load_video_features(args: argparse.Namespace, in_channels: int) -> tuple[np.
         from tal_pyg.extract import extract_video_features
 
         rgb, flow, _ = extract_video_features(args.video, args.rgb_weights, args.flow_weights,
-                                              flow=args.flow_method, device=args.device)
+                                              flow=args.flow_method, device=args.device,
+                                              resize=args.resize, crop=args.crop)
         x = np.concatenate([np.asarray(rgb, np.float32), np.asarray(flow, np.float32)], axis=1)
         name = Path(args.video).stem
         if x.shape[1] != in_channels:
