@@ -35,15 +35,30 @@ def synthetic_root(cfg: DataConfig) -> Path:
 
 
 def ensure_synthetic(cfg: DataConfig, log: Any = print) -> Path:
-    """Generate the synthetic benchmark into its cache folder on first use; return the folder."""
-    from tal_pyg.datasets import generate_synthetic
+    """Generate the synthetic benchmark into its cache folder on first use, or again when the cached copy
+    was made by another generator version or preset definition; return the folder."""
+    import json
+    from dataclasses import asdict
+
+    from tal_pyg.datasets import SYNTHETIC_PRESETS, generate_synthetic
+    from tal_pyg.datasets.synthetic import GENERATOR_VERSION
 
     root = synthetic_root(cfg)
-    marker = root / "gt.json"
-    if not marker.is_file():
-        preset = SYNTHETIC_PRESET_OF[cfg.dataset]
-        log(f"generating the synthetic benchmark '{preset}' (seed {cfg.synthetic_seed}) into {root} ...")
-        generate_synthetic(preset, root, seed=cfg.synthetic_seed)
+    preset = SYNTHETIC_PRESET_OF[cfg.dataset]
+    expected = {"config": json.loads(json.dumps(asdict(SYNTHETIC_PRESETS[preset]))),
+                "generator_version": GENERATOR_VERSION, "seed": cfg.synthetic_seed}
+    meta_path = root / "synthetic.json"
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if all(meta.get(k) == v for k, v in expected.items()):
+            return root
+        if cfg.root:  # a folder the user named: never overwritten
+            log(f"warning: {root} was generated with another definition of '{preset}' (seed or generator "
+                "version differ); using it as it is")
+            return root
+        log(f"the cached synthetic benchmark in {root} was made by another preset definition: regenerating")
+    log(f"generating the synthetic benchmark '{preset}' (seed {cfg.synthetic_seed}) into {root} ...")
+    generate_synthetic(preset, root, seed=cfg.synthetic_seed, overwrite=True)
     return root
 
 

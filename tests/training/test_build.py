@@ -43,3 +43,25 @@ def test_every_shipped_config_loads():
         assert cfg.model.acgnet.enabled == name.endswith("_acgnet")
         dataset, head = name.replace("_acgnet", "").split("_")
         assert cfg.model.head == head
+
+
+def test_synthetic_cache_is_regenerated_when_the_preset_changes(tmp_path, monkeypatch):
+    import dataclasses
+    import json
+
+    from tal_pyg.datasets import SYNTHETIC_PRESETS
+    from tal_pyg.training.data import ensure_synthetic
+
+    monkeypatch.setenv("TAL_PYG_CACHE", str(tmp_path))
+    small = dataclasses.replace(SYNTHETIC_PRESETS["thumos-like-small"], num_train=4, num_test=2, feature_dim=8,
+                                max_snippets=40)
+    monkeypatch.setitem(SYNTHETIC_PRESETS, "thumos-like-small", small)
+    cfg = load_config(data={"data": {"dataset": "synthetic-small"}})
+    root = ensure_synthetic(cfg.data, log=lambda s: None)
+    first = (root / "gt.json").read_text()
+    assert json.loads((root / "synthetic.json").read_text())["config"]["feature_dim"] == 8
+    assert ensure_synthetic(cfg.data, log=lambda s: None) == root  # cached
+    assert (root / "gt.json").read_text() == first
+    monkeypatch.setitem(SYNTHETIC_PRESETS, "thumos-like-small", dataclasses.replace(small, feature_dim=6))
+    ensure_synthetic(cfg.data, log=lambda s: None)
+    assert json.loads((root / "synthetic.json").read_text())["config"]["feature_dim"] == 6
