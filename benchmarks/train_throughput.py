@@ -89,6 +89,7 @@ def worker(config: str, acgnet: bool, feature_dim: int, steps: int, device: str)
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="demo shapes only")
+    ap.add_argument("--settings", nargs="*", choices=sorted(SETTINGS), help="shape settings (default: both)")
     ap.add_argument("--steps", type=int, default=3, help="timed steps per cell (median reported)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--heads", nargs="*", default=["basnet", "bam", "dgam"])
@@ -99,7 +100,7 @@ def main() -> int:
         config, acg, dim, steps = args.worker
         print(json.dumps(worker(config, acg == "1", int(dim), int(steps), args.device)))
         return 0
-    settings = ["demo"] if args.quick else ["demo", "paper"]
+    settings = args.settings or (["demo"] if args.quick else ["demo", "paper"])
     rows = []
     for setting in settings:
         for head in args.heads:
@@ -130,7 +131,12 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     from tal_pyg.utils.io import atomic_write_json
 
-    atomic_write_json(out, {"meta": meta, "rows": rows})
+    # rows of earlier runs for other (setting, head) cells are kept, so the settings can be run separately
+    key = lambda r: (r["setting"], r["head"], r["acgnet"])  # noqa: E731
+    if out.is_file():
+        fresh = {key(r) for r in rows}
+        rows = [r for r in json.loads(out.read_text())["rows"] if key(r) not in fresh] + rows
+    atomic_write_json(out, {"meta": meta, "rows": sorted(rows, key=key)})
     print(f"wrote {out}")
     return 0
 
