@@ -213,6 +213,13 @@ def train_cell(cell: Cell, out: Path) -> None:
     return {"cpu_seconds": round(time.process_time() - t0, 1), "wall_seconds": round(time.time() - w0, 1)}
 
 
+def _safe(fn, *a):
+    try:
+        return fn(*a)
+    except Exception:  # diagnostics only: never lose a result record over them
+        return None
+
+
 def cell_record(cell: Cell, out: Path) -> Optional[Dict[str, Any]]:
     """The result record of a finished cell (``None`` while ``eval.json`` is missing)."""
     ev_path = out / "eval.json"
@@ -231,10 +238,55 @@ def cell_record(cell: Cell, out: Path) -> Optional[Dict[str, Any]]:
         "val_average_mAP": None if val is None else 100 * val["average_mAP"],
         "selected_iteration": ev.get("selected_iteration"),
         "losses": loss_magnitudes(out / "metrics.jsonl"),
+        "proposals": _safe(proposal_statistics, out),
         "cpu_seconds": meta.get("cpu_seconds"), "wall_seconds": meta.get("wall_seconds"),
         "run_dir": str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
     }
     return rec
+
+
+_GT_CACHE: Dict[str, Any] = {}
+
+
+def proposal_statistics(run_dir: Path) -> Optional[Dict[str, float]]:
+    """Shape of a run's test detections against the ground truth (from predictions.json + config.yaml).
+
+    proposals per video; mean length (s) of each video's 10 best proposals vs the mean ground-truth length;
+    per ground-truth instance the best tIoU among proposals of its class (mean, and share >= 0.5).
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "predictions.json").is_file() or not (run_dir / "config.yaml").is_file():
+        return None
+    from tal_pyg.config import load_config
+    from tal_pyg.training.data import synthetic_root
+
+    cfg = load_config(str(run_dir / "config.yaml"))
+    try:
+        root = synthetic_root(cfg.data) if cfg.data.root is None else Path(cfg.data.root)
+    except KeyError:
+        return None
+    key = str(root)
+    if key not in _GT_CACHE:
+        _GT_CACHE[key] = json.loads((root / "gt.json").read_text())["database"]
+    gt = _GT_CACHE[key]
+    preds = json.loads((run_dir / "predictions.json").read_text())["results"]
+    n, top_len, gt_len, best = [], [], [], []
+    for video, d in gt.items():
+        if d.get("subset") != "test":
+            continue
+        props = preds.get(video, [])
+        n.append(len(props))
+        for a in d["annotations"]:
+            s, e = a["segment"]
+            gt_len.append(e - s)
+            ious = [max(0.0, min(e, p["segment"][1]) - max(s, p["segment"][0]))
+                    / max(1e-9, max(e, p["segment"][1]) - min(s, p["segment"][0]))
+                    for p in props if p["label"] == a["label"]]
+            best.append(max(ious) if ious else 0.0)
+        top_len += [p["segment"][1] - p["segment"][0] for p in sorted(props, key=lambda p: -p["score"])[:10]]
+    mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
+    return {"proposals_per_video": mean(n), "top10_mean_length_s": mean(top_len), "gt_mean_length_s": mean(gt_len),
+            "mean_best_tiou": mean(best), "share_gt_best_tiou_ge_0.5": mean([float(b >= 0.5) for b in best])}
 
 
 Runner = Callable[[Cell, Path], Optional[Dict[str, Any]]]
@@ -318,8 +370,11 @@ def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any
             "val": _mean_std([r["val_average_mAP"] for r in recs]),
             "cpu": _mean_std([r["cpu_seconds"] for r in recs]),
             "epm_over_head": _mean_std([_epm_ratio(r) for r in recs]),
+            "proposals": {k: _mean_std([(r.get("proposals") or {}).get(k) for r in recs])
+                          for k in ("proposals_per_video", "top10_mean_length_s", "mean_best_tiou", "gt_mean_length_s",
+                                    "share_gt_best_tiou_ge_0.5")},
             "tious": recs[0]["tiou_thresholds"],
-            "info": {k: v for k, v in recs[0].items() if k not in ("cell", "seed", "test_mAP", "losses")
+            "info": {k: v for k, v in recs[0].items() if k not in ("cell", "seed", "test_mAP", "losses", "proposals")
                      and not k.endswith("mAP") and k not in ("cpu_seconds", "wall_seconds", "run_dir",
                                                              "selected_iteration", "tiou_thresholds")},
         }
@@ -381,6 +436,24 @@ def _row_line(label: str, r: Dict[str, Any]) -> str:
     cells = " | ".join(_fmt(ms) for ms in r["mAP"])
     return (f"| {label} | {r['n']} | {cells} | {_fmt(r['average'])} | {_fmt(r['cls'])} | {_fmt(r['val'])} | "
             f"{_fmt(r['cpu'], 0)} |")
+
+
+def _shape_lines(rows) -> List[str]:
+    gt = [(r["proposals"].get("gt_mean_length_s") or (None, None))[0] for r in rows.values()]
+    gt = next((g for g in gt if g is not None), None)
+    lines = ["", "Shape of the test detections (mean over seeds; ground-truth instances are "
+             f"{'?' if gt is None else f'{gt:.1f}'} s long on average): proposals per video, mean length of each "
+             "video's 10 best proposals, mean best tIoU of a ground-truth instance with a proposal of its class, "
+             "share of instances with best tIoU ≥ 0.5; EPM / head loss = epm_weight·L_EPM over the host's own "
+             "loss (second half of training).", "",
+             "| row | proposals / video | top-10 length (s) | mean best tIoU | share ≥ 0.5 | EPM / head loss |",
+             "|---|---|---|---|---|---|"]
+    for key, r in rows.items():
+        pr = r["proposals"]
+        lines.append(f"| {key} | {_fmt(pr['proposals_per_video'])} | {_fmt(pr['top10_mean_length_s'])} | "
+                     f"{_fmt(pr['mean_best_tiou'], 3)} | {_fmt(pr['share_gt_best_tiou_ge_0.5'], 3)} | "
+                     f"{_fmt(r['epm_over_head'], 3)} |")
+    return lines
 
 
 def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, total: int,
@@ -471,6 +544,7 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines += ["", "Paper (Figure 4, values only in the figure): at every λ, top-K plus the threshold beats the "
                   "threshold alone; best at λ = 0.85 with K = 50 (T = 750).", "", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
+    lines += _shape_lines(rows)
     if notes:
         lines += ["", "## Notes", "", notes]
     return "\n".join(lines) + "\n"
