@@ -213,6 +213,13 @@ def train_cell(cell: Cell, out: Path) -> None:
     return {"cpu_seconds": round(time.process_time() - t0, 1), "wall_seconds": round(time.time() - w0, 1)}
 
 
+def _epm_weight_of(out: Path) -> Optional[float]:
+    from tal_pyg.config import load_config
+
+    a = load_config(str(Path(out) / "config.yaml")).model.acgnet
+    return float(a.epm_weight) if a.enabled else None
+
+
 def _safe(fn, *a):
     try:
         return fn(*a)
@@ -239,6 +246,7 @@ def cell_record(cell: Cell, out: Path) -> Optional[Dict[str, Any]]:
         "selected_iteration": ev.get("selected_iteration"),
         "losses": loss_magnitudes(out / "metrics.jsonl"),
         "proposals": _safe(proposal_statistics, out),
+        "epm_weight_used": _safe(_epm_weight_of, out),
         "cpu_seconds": meta.get("cpu_seconds"), "wall_seconds": meta.get("wall_seconds"),
         "run_dir": str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
     }
@@ -374,7 +382,7 @@ def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any
                           for k in ("proposals_per_video", "top10_mean_length_s", "mean_best_tiou", "gt_mean_length_s",
                                     "share_gt_best_tiou_ge_0.5")},
             "tious": recs[0]["tiou_thresholds"],
-            "info": {k: v for k, v in recs[0].items() if k not in ("cell", "seed", "test_mAP", "losses", "proposals")
+            "info": {k: v for k, v in recs[0].items() if k not in ("cell", "seed", "test_mAP", "losses", "proposals", "epm_weight_used")
                      and not k.endswith("mAP") and k not in ("cpu_seconds", "wall_seconds", "run_dir",
                                                              "selected_iteration", "tiou_thresholds")},
         }
@@ -382,18 +390,15 @@ def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any
 
 
 def _epm_ratio(rec: Dict[str, Any]) -> Optional[float]:
-    """Weighted EPM loss / host-loss ratio (second half of training), from metrics.jsonl."""
+    """epm_weight·L_EPM / host loss (second half of training), from metrics.jsonl and the run's config."""
     losses = rec.get("losses") or {}
-    if "loss/epm" not in losses or "loss/total" not in losses:
-        return None
-    w = 1.0
-    for o in rec.get("overrides", []):
-        if o.startswith("model.acgnet.epm_weight="):
-            w = float(o.split("=", 1)[1])
-    if "epm_weight" in rec:
-        w = float(rec["epm_weight"])
-    head = losses["loss/total"] - w * losses["loss/epm"]
-    return (w * losses["loss/epm"]) / head if head > 0 else None
+    w = rec.get("epm_weight_used")
+    for prefix in ("loss/", "loss/model/"):
+        if f"{prefix}epm" in losses and f"{prefix}total" in losses and w is not None:
+            epm = w * losses[f"{prefix}epm"]
+            head = losses[f"{prefix}total"] - epm
+            return epm / head if head > 0 else None
+    return None
 
 
 def _fmt(ms, digits: int = 1) -> str:
