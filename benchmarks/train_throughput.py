@@ -117,7 +117,7 @@ def main() -> int:
                 pair[acg] = row
                 rows.append(row)
             pair[True]["acgnet_overhead"] = pair[True]["step_s"] / pair[False]["step_s"]
-    print(f"| setting | head | ACGNet | B x T x D | params (M) | step (s) | videos/s | peak mem (MiB) | overhead |")
+    print("| setting | head | ACGNet | B x T x D | params (M) | step (s) | videos/s | peak mem (MiB) | overhead |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ov = f"{r['acgnet_overhead']:.2f}x" if "acgnet_overhead" in r else ""

@@ -586,7 +586,6 @@ def plot_sweep(study: str, rows: Dict[str, Dict[str, Any]], path: Path) -> None:
         for r in rows.values():
             if r["info"]["graph"] == "temporal_only":
                 ax.plot([r["info"]["k"]], [r["mAP"][4][0]], "k*", markersize=10, label="Gt only")
-        base = None
         ax.set_xscale("log")
         ax.set_xlabel("K (top-K per row; K = T is dense)")
     else:

@@ -11,7 +11,6 @@ The arguments are those of ``tal-pyg train`` (``--help``).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path

@@ -1,8 +1,8 @@
 """BaM: background modelling via uncertainty estimation (Lee et al., AAAI 2021), SPEC §5.2."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -28,8 +28,8 @@ DEFAULT_MAGNITUDE_THRESHOLDS: Tuple[float, ...] = tuple(round(0.4 + 0.025 * i, 4
 class BaMConfig:
     """Every hyper-parameter of BaM (defaults: the paper / reference code on THUMOS'14).
 
-    The training schedule belongs to the experiment config; the paper's values are in
-    :attr:`REFERENCE_TRAINING`, the per-dataset settings in :attr:`PRESETS`.
+    The training schedule and the per-dataset values live in the experiment configs
+    (``experiments/configs/base/heads/bam.yaml`` and ``<dataset>_bam.yaml``).
     """
 
     # architecture
@@ -58,21 +58,6 @@ class BaMConfig:
     soft_nms: bool = False
     soft_nms_sigma: float = 0.5
 
-    REFERENCE_TRAINING: ClassVar[Dict[str, Dict[str, Any]]] = {
-        "thumos14": dict(num_segments=750, sampling="random-perturbed", optimizer="adam", lr=1e-4,
-                         betas=(0.9, 0.999), weight_decay=5e-4, batch_size=16, iterations=10000),
-        # ACGNet paper: T = 400 (with K = T/10 = 40) for BaM and DGAM
-        "thumos14-acgnet": dict(num_segments=400, sampling="random-perturbed", optimizer="adam", lr=1e-4,
-                                betas=(0.9, 0.999), weight_decay=5e-4, batch_size=16, iterations=10000),
-        # [choice] not published: T = 50 as reported in the paper, the THUMOS'14 optimiser
-        "activitynet12": dict(num_segments=50, sampling="random-perturbed", optimizer="adam", lr=1e-4,
-                              betas=(0.9, 0.999), weight_decay=5e-4, batch_size=16, iterations=10000),
-    }
-    PRESETS: ClassVar[Dict[str, Dict[str, Any]]] = {
-        "thumos14": {},
-        "activitynet12": {},  # [choice] THUMOS'14 localisation values (the paper publishes none for ANet)
-        "synthetic": {"hidden_channels": 256},
-    }
 
     def __post_init__(self) -> None:
         _check_positive(self, ("hidden_channels", "kernel_size", "upsample", "min_length"))
@@ -84,12 +69,6 @@ class BaMConfig:
         if self.r_act <= 0 or self.r_bkg <= 0:
             raise ValueError(f"BaMConfig.r_act / r_bkg must be > 0, got {self.r_act} / {self.r_bkg}")
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "BaMConfig":
-        """The config of a dataset preset (``thumos14``, ``activitynet12``, ``synthetic``) with overrides."""
-        if name not in cls.PRESETS:
-            raise ValueError(f"{cls.__name__}: unknown preset {name!r} (one of {', '.join(cls.PRESETS)})")
-        return replace(cls(), **{**cls.PRESETS[name], **overrides})
 
 
 class BaMHead(WTALHead):

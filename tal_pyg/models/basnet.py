@@ -1,8 +1,8 @@
 """BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020), SPEC §5.1."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -18,8 +18,8 @@ from tal_pyg.postprocess import DEFAULT_ACT_THRESHOLDS, ProposalConfig, cas_to_p
 class BaSNetConfig:
     """Every hyper-parameter of BaS-Net (defaults: the paper / reference code on THUMOS'14).
 
-    The training schedule (T, optimiser, batch, iterations) belongs to the experiment config; the paper's
-    values are in :attr:`REFERENCE_TRAINING`, the per-dataset settings in :attr:`PRESETS`.
+    The training schedule (T, optimiser, batch, iterations) and the per-dataset values live in the
+    experiment configs (``experiments/configs/base/heads/basnet.yaml`` and ``<dataset>_basnet.yaml``).
     """
 
     # architecture
@@ -44,21 +44,6 @@ class BaSNetConfig:
     soft_nms: bool = False
     soft_nms_sigma: float = 0.5
 
-    REFERENCE_TRAINING: ClassVar[Dict[str, Dict[str, Any]]] = {
-        "thumos14": dict(num_segments=750, sampling="random-perturbed", optimizer="adam", lr=1e-4,
-                         betas=(0.9, 0.999), weight_decay=5e-4, batch_size=16, iterations=1500),
-        # [choice] not published: T = 50 as reported in the paper; the rest as on THUMOS'14, with more
-        # iterations for the 24x larger training set.
-        "activitynet12": dict(num_segments=50, sampling="random-perturbed", optimizer="adam", lr=1e-4,
-                              betas=(0.9, 0.999), weight_decay=5e-4, batch_size=16, iterations=10000),
-    }
-    #: per-dataset overrides of the defaults (see :meth:`preset`)
-    PRESETS: ClassVar[Dict[str, Dict[str, Any]]] = {
-        "thumos14": {},
-        "activitynet12": {},  # [choice] THUMOS'14 localisation values (the paper publishes none for ANet)
-        # small synthetic benchmarks: narrower hidden layers, otherwise the paper's recipe
-        "synthetic": {"hidden_channels": 256, "filter_hidden_channels": 64},
-    }
 
     def __post_init__(self) -> None:
         _check_positive(self, ("filter_hidden_channels", "hidden_channels", "kernel_size", "upsample"))
@@ -69,12 +54,6 @@ class BaSNetConfig:
         if self.topk_ratio <= 0:
             raise ValueError(f"BaSNetConfig.topk_ratio must be > 0, got {self.topk_ratio}")
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "BaSNetConfig":
-        """The config of a dataset preset (``thumos14``, ``activitynet12``, ``synthetic``) with overrides."""
-        if name not in cls.PRESETS:
-            raise ValueError(f"{cls.__name__}: unknown preset {name!r} (one of {', '.join(cls.PRESETS)})")
-        return replace(cls(), **{**cls.PRESETS[name], **overrides})
 
     def proposal_config(self) -> ProposalConfig:
         return ProposalConfig(

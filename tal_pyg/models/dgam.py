@@ -1,8 +1,8 @@
 """DGAM: discriminative and generative attention modelling (Shi et al., CVPR 2020), SPEC §5.3."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -33,8 +33,8 @@ class DGAMConfig:
     """Every hyper-parameter of DGAM (defaults: the reference code on THUMOS'14, two streams RGB / flow).
 
     Per-stream values are tuples with one entry per stream. The training schedule belongs to the
-    experiment config; the reference values are in :attr:`REFERENCE_TRAINING`, the per-dataset settings
-    in :attr:`PRESETS`.
+    experiment configs (``experiments/configs/base/heads/dgam.yaml``); the reference code's ActivityNet1.2
+    values are in ``experiments/configs/activitynet12_dgam.yaml``.
     """
 
     num_streams: int = 2  # the input's channels are split into this many equal streams (RGB | flow)
@@ -72,22 +72,6 @@ class DGAMConfig:
     soft_nms: bool = False
     soft_nms_sigma: float = 0.5
 
-    REFERENCE_TRAINING: ClassVar[Dict[str, Dict[str, Any]]] = {
-        # 6000 epochs of 6 iterations (200 videos, batch 32, drop_last); both phases once per iteration
-        "thumos14": dict(num_segments=400, sampling="random-perturbed", optimizer="adam", lr=1e-3,
-                         betas=(0.8, 0.999), weight_decay=0.0, batch_size=32, iterations=36000),
-        "activitynet12": dict(num_segments=400, sampling="random-perturbed", optimizer="adam", lr=1e-3,
-                              betas=(0.8, 0.999), weight_decay=0.0, batch_size=32, iterations=36000),
-    }
-    PRESETS: ClassVar[Dict[str, Dict[str, Any]]] = {
-        "thumos14": {},
-        # reference code's ActivityNet1.2 branch (loss weights, fusion, thresholds, smoothing); [choice] the
-        # CVAE warm-up kept at 1800 iterations, no warm-up of L_recon (as in the reference code)
-        "activitynet12": dict(fg_weights=(1.0, 0.3), bg_weight=1.0, recon_weights=(0.1, 0.1),
-                              recon_warmup_iterations=0, stream_weights=(0.5, 0.5),
-                              segment_thresholds=(0.01, 0.01), threshold_smoothing_sigma=25.0),
-        "synthetic": dict(recon_warmup_iterations=100, cvae_warmup_iterations=100),
-    }
 
     def __post_init__(self) -> None:
         _check_positive(self, ("num_streams", "attention_hidden_channels", "latent_channels",
@@ -102,12 +86,6 @@ class DGAMConfig:
         if self.recon_warmup_iterations < 0 or self.cvae_warmup_iterations < 0:
             raise ValueError("DGAMConfig: warm-up lengths must be >= 0")
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "DGAMConfig":
-        """The config of a dataset preset (``thumos14``, ``activitynet12``, ``synthetic``) with overrides."""
-        if name not in cls.PRESETS:
-            raise ValueError(f"{cls.__name__}: unknown preset {name!r} (one of {', '.join(cls.PRESETS)})")
-        return replace(cls(), **{**cls.PRESETS[name], **overrides})
 
 
 class DGAMStream(nn.Module):

@@ -115,12 +115,8 @@ def test_predict_localises_a_planted_bump():
     assert short[:, 3].max() <= 15 * 0.5 + 1e-9
 
 
-def test_config_presets_and_validation():
+def test_config_defaults_and_validation():
     assert BaSNetConfig().nms_threshold == 0.7 and BaSNetConfig().upsample == 24
-    assert BaSNetConfig.preset("synthetic").hidden_channels == 256
-    assert BaSNetConfig.preset("activitynet12", upsample=10).upsample == 10
-    with pytest.raises(ValueError, match="preset"):
-        BaSNetConfig.preset("kinetics")
     with pytest.raises(ValueError, match="dropout"):
         BaSNetConfig(dropout=1.0)
     with pytest.raises(TypeError, match="BaSNetConfig"):

@@ -165,7 +165,12 @@ def test_predict_localises_attention_and_tcam_bump():
 def test_config_validation_and_presets():
     with pytest.raises(ValueError, match="one value per stream"):
         DGAMConfig(num_streams=1)
-    anet = DGAMConfig.preset("activitynet12")
+    from pathlib import Path
+
+    from tal_pyg.config import load_config
+
+    configs = Path(__file__).resolve().parents[2] / "experiments" / "configs"
+    anet = load_config(configs / "activitynet12_dgam.yaml").head_config()  # the reference code's ANet values
     assert anet.threshold_smoothing_sigma == 25.0 and anet.stream_weights == (0.5, 0.5)
     c = DGAMConfig()
     assert (c.upsample, c.class_threshold, c.outer_weight, c.nms_threshold) == (20, 0.1, 0.3, 0.5)
