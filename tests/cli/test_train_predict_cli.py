@@ -56,7 +56,8 @@ def test_train_leaves_the_run_folder(trained):
 def test_evaluate_cli_reproduces_eval_json(trained):
     out, data = trained["out"], trained["data"]
     proc = tal_pyg("evaluate", "--ground-truth", data / "gt.json", "--predictions", out / "predictions.json",
-                   "--subset", "test", "--preset", "thumos14", "--json")
+                   "--subset", "test", "--preset", "thumos14", "--json",
+                   "--allow-unknown-labels")  # a tiny test split need not contain every predicted class
     mine = json.loads(proc.stdout)
     ev = json.loads((out / "eval.json").read_text())
     assert mine["mAP"] == pytest.approx(ev["mAP"], abs=1e-12)
