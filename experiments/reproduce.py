@@ -6,7 +6,7 @@
     python experiments/reproduce.py --study table3               # G1/G2/G3 x K, + temporal-only
     python experiments/reproduce.py --study table4               # ACGNet components
     python experiments/reproduce.py --study lambda               # lambda with / without top-K (Figure 4)
-    python experiments/reproduce.py --study table2               # anet-like (D = 2048: beyond a 2-core CPU)
+    python experiments/reproduce.py --study table2 --seeds 3     # anet-like-small (BaS-Net, BaM x +-ACGNet)
     python experiments/reproduce.py --study incompleteness       # post-hoc: harder snippets (occlusion 50-95 %)
     python experiments/reproduce.py --study graphstats           # ACG statistics on the benchmark (no training)
     options: --preset small|full  --max-cells N  --time-budget SECONDS  --list  --commit  --aggregate-only
@@ -116,7 +116,7 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
                                 [f"model.acgnet.epm_weight={w}"], s, {"epm_weight": w}))
     elif study in ("table1", "table2"):
         if study == "table2":
-            p = "synthetic-anet" if preset == "small" else "synthetic-anet"
+            p = "synthetic-anet-small" if preset == "small" else "synthetic-anet"
         heads = ("basnet", "bam", "dgam") if study == "table1" else ("basnet", "bam")
         for head in heads:
             for acg in (False, True):

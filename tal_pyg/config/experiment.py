@@ -19,12 +19,14 @@ import yaml
 
 from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, from_dict, merge, to_dict
 
-DATASETS = ("thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet")
+DATASETS = ("thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet",
+            "synthetic-anet-small")
 #: synthetic dataset name -> preset of :func:`tal_pyg.datasets.generate_synthetic`
 SYNTHETIC_PRESET_OF = {
     "synthetic": "thumos-like",
     "synthetic-small": "thumos-like-small",
     "synthetic-anet": "anet-like",
+    "synthetic-anet-small": "anet-like-small",
 }
 
 

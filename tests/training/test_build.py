@@ -36,7 +36,7 @@ def test_one_optimiser_per_phase(name, phases):
 
 def test_every_shipped_config_loads():
     names = sorted(p.stem for p in CONFIGS.glob("*.yaml"))
-    assert len(names) == 30
+    assert len(names) == 36
     for name in names:
         cfg = load_config(f"{CONFIGS}/{name}.yaml")
         assert cfg.name == name
