@@ -117,7 +117,7 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
     elif study in ("table1", "table2"):
         if study == "table2":
             p = "synthetic-anet-small" if preset == "small" else "synthetic-anet"
-        heads = ("basnet", "bam", "dgam") if study == "table1" else ("basnet", "bam")
+        heads = ("basnet", "bam", "dgam") if study == "table1" else ("dgam", "basnet", "bam")
         for head in heads:
             for acg in (False, True):
                 key = f"{head}{'_acgnet' if acg else ''}"
