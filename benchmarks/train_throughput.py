@@ -44,6 +44,7 @@ def worker(config: str, acgnet: bool, feature_dim: int, steps: int, device: str)
     from tal_pyg.config import load_config
     from tal_pyg.models import parameter_count
     from tal_pyg.training.build import build_model, build_optimizers
+    from tal_pyg.training.step import train_iteration
 
     overrides = [f"model.acgnet.enabled={'true' if acgnet else 'false'}"]
     cfg = load_config(CONFIGS / f"{config}.yaml", overrides=overrides)
@@ -58,13 +59,7 @@ def worker(config: str, acgnet: bool, feature_dim: int, steps: int, device: str)
     mask = torch.ones(b, t, dtype=torch.bool, device=dev)
 
     def step(i: int) -> None:
-        model.train()
-        model.on_train_iteration(i)
-        for phase, opt in opts.items():
-            opt.zero_grad(set_to_none=True)
-            out = model(x, mask)
-            model.loss(out, y, phase=phase)["total"].backward()
-            opt.step()
+        train_iteration(model, opts, x, mask, y, i)
 
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     step(0)  # warm-up

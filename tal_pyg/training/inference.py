@@ -23,12 +23,11 @@ class SplitPredictions:
 
 def proposals_to_detections(proposals: np.ndarray, class_names: Sequence[str]) -> List[Dict[str, Any]]:
     """[P, 4] (class, score, start_s, end_s) rows -> ActivityNet result entries, highest score first."""
+    from tal_pyg.evaluation import results_from_proposals
+
     proposals = np.asarray(proposals, dtype=np.float64).reshape(-1, 4)
-    order = np.argsort(-proposals[:, 1], kind="stable")
-    return [
-        {"label": class_names[int(c)], "score": float(s), "segment": [float(t0), float(t1)]}
-        for c, s, t0, t1 in proposals[order]
-    ]
+    ranked = proposals[np.argsort(-proposals[:, 1], kind="stable")]
+    return results_from_proposals({"video": ranked}, class_names)["video"]
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

@@ -34,6 +34,7 @@ from tal_pyg.training.distributed import DistributedContext, init_distributed, r
 from tal_pyg.training.inference import evaluate_predictions, predict_split, unwrap
 from tal_pyg.training.metrics_log import MetricsLog, plot_training_curves
 from tal_pyg.training.reproducibility import get_rng_state, seed_everything, set_rng_state
+from tal_pyg.training.step import train_iteration
 from tal_pyg.utils.io import atomic_write_json, atomic_write_text
 
 SELECTION_LABELS = {
@@ -176,25 +177,8 @@ class Trainer:
         items = data_mod.sample_training_batch(self.train_set, indices, positions, self.train_transform,
                                                cfg.train.seed, self.iteration)
         batch = DenseBatch.from_data_list(items).to(self.device)
-        model = unwrap(self.ddp_model)
-        self.ddp_model.train()
-        model.on_train_iteration(self.iteration)
-        logs: Dict[str, float] = {}
-        multi = len(self.optimizers) > 1
-        for phase, opt in self.optimizers.items():
-            opt.zero_grad(set_to_none=True)
-            output = self.ddp_model(batch.x, batch.mask)
-            losses = model.loss(output, batch.y, phase=phase)
-            total = losses["total"]
-            if not torch.isfinite(total):
-                raise FloatingPointError(f"iteration {self.iteration}: the {phase} loss is {total.item()}")
-            total.backward()
-            if cfg.optim.grad_clip:
-                params = [p for g in opt.param_groups for p in g["params"]]
-                torch.nn.utils.clip_grad_norm_(params, cfg.optim.grad_clip)
-            opt.step()
-            for k, v in losses.items():
-                logs[f"loss/{phase}/{k}" if multi else f"loss/{k}"] = float(v.detach())
+        logs = train_iteration(unwrap(self.ddp_model), self.optimizers, batch.x, batch.mask, batch.y,
+                               self.iteration, forward=self.ddp_model, grad_clip=cfg.optim.grad_clip)
         self.iteration += 1
         return logs
 

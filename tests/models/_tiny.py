@@ -33,23 +33,16 @@ def make_tiny_set(num_videos: int, num_classes: int = 3, channels: int = 32, len
 
 
 def train(model, x, y, iterations: int, lr: float, batch_size: int = 16, seed: int = 0):
-    """The trainer's per-iteration protocol (Contract 4): one optimiser per phase, each phase in order."""
+    """The trainer's iteration (:func:`tal_pyg.training.step.train_iteration`) on in-memory tensors."""
+    from tal_pyg.training.step import train_iteration
+
     torch.manual_seed(seed)
     opts = {ph.name: torch.optim.Adam(ph.parameters, lr=lr) for ph in model.training_phases()}
     history = []
     g = torch.Generator().manual_seed(seed)
-    model.train()
     for it in range(iterations):
         idx = torch.randperm(x.shape[0], generator=g)[:batch_size]
-        model.on_train_iteration(it)
-        logs = {}
-        for name, opt in opts.items():
-            opt.zero_grad(set_to_none=True)
-            out = model(x[idx])
-            loss = model.loss(out, y[idx], phase=name)
-            loss["total"].backward()
-            opt.step()
-            logs[name] = float(loss["total"].detach())
-        history.append(logs)
+        logs = train_iteration(model, opts, x[idx], None, y[idx], it)
+        history.append({name: logs[f"loss/{name}/total" if len(opts) > 1 else "loss/total"] for name in opts})
     model.eval()
     return history
