@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import typing
 from typing import Any, Dict, Iterable, Mapping, Type, TypeVar, Union
 
 import yaml
 
 T = TypeVar("T")
+
+# YAML 1.1 (PyYAML) reads ``5e-5`` (no dot) as a string; a float field accepts that spelling too.
+_FLOAT_WITHOUT_DOT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 class ConfigError(ValueError):
@@ -76,6 +80,8 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
             raise ConfigError(f"{path}: expected an integer, got {value!r}")
         return value
     if tp is float:
+        if isinstance(value, str) and _FLOAT_WITHOUT_DOT.fullmatch(value.strip()):
+            return float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path}: expected a number, got {value!r}")
         return float(value)

@@ -52,6 +52,16 @@ def test_overrides_parse_yaml_values():
         apply_overrides({}, ["novalue"])
 
 
+def test_float_fields_accept_exponents_without_a_dot():
+    # PyYAML reads `5e-5` as a string (YAML 1.1 wants `5.0e-5`); float fields take both spellings
+    cfg = from_dict(Outer, apply_overrides({}, ["inner.b=5e-5", "values=[1e3, -2E-1]"]))
+    assert cfg.inner.b == 5e-5 and cfg.values == [1000.0, -0.2]
+    with pytest.raises(ConfigError, match=r"inner\.b"):
+        from_dict(Outer, {"inner": {"b": "5e"}})
+    with pytest.raises(ConfigError):
+        from_dict(Outer, {"inner": {"a": "1e3"}})  # an int field stays strict
+
+
 def test_base_files_merge_and_override(tmp_path):
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "d.yaml").write_text("data:\n  num_segments: 100\n  val_fraction: 0.2\n")
