@@ -6,15 +6,20 @@
     python experiments/reproduce.py --study table3               # G1/G2/G3 x K, + temporal-only
     python experiments/reproduce.py --study table4               # ACGNet components
     python experiments/reproduce.py --study lambda               # lambda with / without top-K (Figure 4)
-    python experiments/reproduce.py --study table2 --seeds 3     # anet-like-small (BaS-Net, BaM x +-ACGNet)
+    python experiments/reproduce.py --study table2-tuning        # validation sweep of BaS-Net / BaM training values
+    python experiments/reproduce.py --study table2 --seeds 3     # anet-like-small (DGAM, BaS-Net, BaM x +-ACGNet)
     python experiments/reproduce.py --study incompleteness       # post-hoc: harder snippets (occlusion 50-95 %)
     python experiments/reproduce.py --study graphstats           # ACG statistics on the benchmark (no training)
-    options: --preset small|full  --max-cells N  --time-budget SECONDS  --list  --commit  --aggregate-only
+    options: --preset small|full  --max-cells N  --time-budget SECONDS  --shard K/N  --list  --commit
+             --aggregate-only
 
 A *cell* is one config + overrides + training seed; its run folder is
 ``runs/reproduce/<study>/<cell>/`` (``--runs-root``). Cells whose ``eval.json`` exists are skipped, so the
-grid can run in bounded chunks (``--max-cells`` / ``--time-budget``: no new cell starts after that many
-seconds). After every cell ``experiments/results/<study>.json`` (one record per finished cell: config,
+grid can run in bounded chunks; a finished cell whose saved ``config.yaml`` no longer matches its config file
++ overrides (the config was edited since) is *stale*: it is left out of the results, and the next run moves
+it to ``<cell>.stale-N`` and trains it again. ``--shard K/N`` runs only the cells ``i`` with ``i % N == K``
+(two processes on a 2-core machine); run ``--aggregate-only`` once both are done. Bounded chunks:
+``--max-cells`` / ``--time-budget`` (no new cell starts after that many seconds). After every cell ``experiments/results/<study>.json`` (one record per finished cell: config,
 overrides, seed, test mAP per tIoU, average and classification mAP, the validation selection metric, the
 EPM / head loss magnitudes, CPU seconds) and ``<study>.md`` (mean ± std over seeds in the paper's layout,
 the paper's numbers next to it, the number of seeds per row) are rewritten from the run folders, and a
@@ -71,6 +76,9 @@ PAPER_TABLE4 = {
     "i3d+gcn+epm(sum)": 29.0, "i3d+gcn+epm(concat)": 29.1, "i3d+avg+gcn(sum,no-epm)": 28.2,
     "i3d+avg+gcn+epm(sum)": 29.8, "i3d+avg+gcn+epm(concat)": 28.7,
 }
+# table2-tuning: the head-specific auxiliary loss weight swept next to dropout and weight decay
+TABLE2_TUNING_AUX = {"basnet": ("norm_weight", (1e-4, 1e-5, 0.0)), "bam": ("um_weight", (5e-4, 5e-5))}
+STUDIES = ("table1", "table2", "table2-tuning", "table3", "table4", "lambda", "epm", "incompleteness")
 GRAPH_LABELS = {"similarity": "G1 = Gs", "similarity_minus_temporal": "G2 = Gs − Gt", "full": "G3 = Gs + Gt",
                 "temporal_only": "Gt only"}
 
@@ -125,6 +133,23 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
                 for s in range(seeds):
                     out.append(Cell(study, f"{key}_s{s}", key, _cfg(p, head, acg), [], s,
                                     {"head": head, "acgnet": acg}))
+    elif study == "table2-tuning":
+        # BaS-Net and BaM learn nothing on the 100-class preset with the THUMOS values (dropout 0.7 on 128
+        # hidden channels, coupled weight decay, the foreground-norm / feature-magnitude weights): sweep them
+        # on the baseline's validation split; the chosen values go into synthetic-anet-small_<head>.yaml, which
+        # the +ACGNet configs inherit. Every cell sets all swept keys, so the grid does not depend on them.
+        p = "synthetic-anet-small" if preset == "small" else "synthetic-anet"
+        for head, (aux, aux_values) in TABLE2_TUNING_AUX.items():
+            for dropout in (0.7, 0.5, 0.0):
+                for wd in (5e-4, 0.0):
+                    for a in aux_values:
+                        key = f"{head}: dropout={dropout:g}, weight_decay={wd:g}, {aux}={a:g}"
+                        for s in range(seeds):
+                            out.append(Cell(study, f"{head}_d{dropout:g}_wd{wd:g}_{aux}{a:g}_s{s}", key,
+                                            _cfg(p, head, False),
+                                            [f"model.head_config.dropout={dropout}", f"optim.weight_decay={wd}",
+                                             f"model.head_config.{aux}={a}"], s,
+                                            {"head": head, "dropout": dropout, "weight_decay": wd, aux: a}))
     elif study == "table3":
         cfg = _cfg(p, "basnet", True)
         T = _num_segments(cfg)
@@ -220,13 +245,37 @@ def loss_magnitudes(metrics_path: Path) -> Dict[str, float]:
     return out
 
 
+def cell_overrides(cell: Cell) -> List[str]:
+    """The ``--set`` list a cell trains with: its overrides, its seed, no progress bar."""
+    return [*cell.overrides, f"train.seed={cell.seed}", "train.progress=false"]
+
+
+def cell_is_current(cell: Cell, out: Path) -> bool:
+    """False when the run folder's resolved ``config.yaml`` differs from what the cell's config file and
+    overrides give today (the config was edited after the cell ran); True when it matches or is absent."""
+    saved = Path(out) / "config.yaml"
+    if not saved.is_file():
+        return True
+    from tal_pyg.config import load_config
+
+    return load_config(str(saved)).to_dict() == load_config(str(CONFIGS / cell.config), cell_overrides(cell)).to_dict()
+
+
+def _move_stale(out: Path) -> Path:
+    n = 1
+    while out.with_name(f"{out.name}.stale-{n}").exists():
+        n += 1
+    target = out.with_name(f"{out.name}.stale-{n}")
+    out.rename(target)
+    return target
+
+
 def train_cell(cell: Cell, out: Path) -> None:
     """Default runner: train + select (validation) + test in this process, CPU time to ``cell.json``."""
     from tal_pyg.cli.train import train_and_evaluate
 
-    overrides = [*cell.overrides, f"train.seed={cell.seed}", "train.progress=false"]
     t0, w0 = time.process_time(), time.time()
-    train_and_evaluate(str(CONFIGS / cell.config), str(out), overrides)
+    train_and_evaluate(str(CONFIGS / cell.config), str(out), cell_overrides(cell))
     return {"cpu_seconds": round(time.process_time() - t0, 1), "wall_seconds": round(time.time() - w0, 1)}
 
 
@@ -247,7 +296,7 @@ def _safe(fn, *a):
 def cell_record(cell: Cell, out: Path) -> Optional[Dict[str, Any]]:
     """The result record of a finished cell (``None`` while ``eval.json`` is missing)."""
     ev_path = out / "eval.json"
-    if not ev_path.is_file():
+    if not ev_path.is_file() or not cell_is_current(cell, out):
         return None
     ev = json.loads(ev_path.read_text())
     meta = json.loads((out / "cell.json").read_text()) if (out / "cell.json").is_file() else {}
@@ -260,6 +309,8 @@ def cell_record(cell: Cell, out: Path) -> Optional[Dict[str, Any]]:
         "test_average_mAP": 100 * ev["average_mAP"],
         "classification_mAP": 100 * ev["classification_mAP"] if ev.get("classification_mAP") is not None else None,
         "val_average_mAP": None if val is None else 100 * val["average_mAP"],
+        "val_classification_mAP": (None if val is None or val.get("classification_mAP") is None
+                                   else 100 * val["classification_mAP"]),
         "selected_iteration": ev.get("selected_iteration"),
         "losses": loss_magnitudes(out / "metrics.jsonl"),
         "proposals": _safe(proposal_statistics, out),
@@ -320,8 +371,10 @@ Runner = Callable[[Cell, Path], Optional[Dict[str, Any]]]
 def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Optional[Path] = None,
               results_dir: Optional[Path] = None, max_cells: Optional[int] = None,
               time_budget: Optional[float] = None, runner: Runner = train_cell, commit: bool = False,
-              cells: Optional[Sequence[Cell]] = None, log: Callable[[str], None] = print) -> Dict[str, Any]:
-    """Run the missing cells of ``study`` (bounded by ``max_cells`` / ``time_budget``), then aggregate."""
+              cells: Optional[Sequence[Cell]] = None, log: Callable[[str], None] = print,
+              shard: Optional[tuple[int, int]] = None) -> Dict[str, Any]:
+    """Run the missing (or stale) cells of ``study`` (bounded by ``max_cells`` / ``time_budget``; only the
+    cells ``i % n == k`` for ``shard=(k, n)``), then aggregate."""
     from tal_pyg.utils.io import atomic_write_json
 
     runs_root = Path(runs_root or ROOT / "runs" / "reproduce")
@@ -329,10 +382,15 @@ def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Opti
     cells = list(cells if cells is not None else cells_for(study, seeds, preset))
     t0 = time.time()
     started = 0
-    for cell in cells:
+    for i, cell in enumerate(cells):
+        if shard is not None and i % shard[1] != shard[0]:
+            continue
         out = runs_root / study / cell.name
         if (out / "eval.json").is_file():
-            continue
+            if cell_is_current(cell, out):
+                continue
+            log(f"[{study}] cell {cell.name}: the config changed since it ran; moved to "
+                f"{_move_stale(out).name}, running it again")
         if max_cells is not None and started >= max_cells:
             log(f"[{study}] --max-cells {max_cells} reached")
             break
@@ -393,6 +451,7 @@ def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any
             "average": _mean_std([r["test_average_mAP"] for r in recs]),
             "cls": _mean_std([r["classification_mAP"] for r in recs]),
             "val": _mean_std([r["val_average_mAP"] for r in recs]),
+            "val_cls": _mean_std([r.get("val_classification_mAP") for r in recs]),
             "cpu": _mean_std([r["cpu_seconds"] for r in recs]),
             "epm_over_head": _mean_std([_epm_ratio(r) for r in recs]),
             "proposals": {k: _mean_std([(r.get("proposals") or {}).get(k) for r in recs])
@@ -438,6 +497,11 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
     notes = json.loads(old.read_text()).get("notes") if old.is_file() else None
     if notes:
         summary["notes"] = notes
+    if study == "table2-tuning":
+        summary["selected"] = {head: {"row": key, **{k: v for k, v in rows[key]["info"].items()
+                                                     if k not in ("row", "config", "overrides")},
+                                      "overrides": rows[key]["info"].get("overrides")}
+                               for head, key in select_by_validation(rows).items()}
     atomic_write_json(results_dir / f"{study}.json", summary)
     md = render_markdown(study, rows, len(records), len(cells), notes)
     atomic_write_text(results_dir / f"{study}.md", md)
@@ -447,6 +511,39 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
         except ImportError:
             pass
     return summary
+
+
+def select_by_validation(rows: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
+    """Per head, the row with the best validation average mAP (ties: validation classification mAP, then
+    the first row of the grid). Test numbers play no part."""
+    best: Dict[str, tuple] = {}
+    for i, (key, r) in enumerate(rows.items()):
+        score = (r["val"][0] if r["val"][0] is not None else -1.0,
+                 r["val_cls"][0] if r["val_cls"][0] is not None else -1.0, -i)
+        head = r["info"]["head"]
+        if head not in best or score > best[head][0]:
+            best[head] = (score, key)
+    return {head: key for head, (_, key) in best.items()}
+
+
+def _tuning_lines(rows: Dict[str, Dict[str, Any]]) -> List[str]:
+    chosen = set(select_by_validation(rows).values())
+    lines: List[str] = []
+    for head, (aux, _) in TABLE2_TUNING_AUX.items():
+        mine = {k: r for k, r in rows.items() if r["info"]["head"] == head}
+        if not mine:
+            continue
+        lines += [f"**{HEAD_NAMES[head]}** (`{next(iter(mine.values()))['info']['config']}` + overrides; "
+                  "selected = best validation average mAP, ties broken by validation classification mAP)", "",
+                  f"| dropout | weight decay | {aux} | seeds | val avg | val cls mAP | test avg | test cls mAP | "
+                  "test @0.5 | CPU s | |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for key, r in mine.items():
+            i = r["info"]
+            lines.append(f"| {i['dropout']:g} | {i['weight_decay']:g} | {i[aux]:g} | {r['n']} | {_fmt(r['val'])} | "
+                         f"{_fmt(r['val_cls'])} | {_fmt(r['average'])} | {_fmt(r['cls'])} | {_fmt(r['mAP'][0])} | "
+                         f"{_fmt(r['cpu'], 0)} | {'**selected**' if key in chosen else ''} |")
+        lines.append("")
+    return lines
 
 
 def _header(tious) -> str:
@@ -480,18 +577,23 @@ def _shape_lines(rows) -> List[str]:
 
 def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, total: int,
                     notes: Optional[str] = None) -> str:
-    bench = "anet-like-small, D = 256" if study == "table2" else "thumos-like-small, D = 256"
-    lines = [f"# Study `{study}` — synthetic benchmark ({bench}), test split, mAP (%)", "",
+    anet = study in ("table2", "table2-tuning")
+    bench = "anet-like-small, D = 256" if anet else "thumos-like-small, D = 256"
+    split = "validation split selects, test split reported" if study == "table2-tuning" else "test split"
+    lines = [f"# Study `{study}` — synthetic benchmark ({bench}), {split}, mAP (%)", "",
              f"{done}/{total} cells finished. mean ± std over the seeds of each row (column *seeds*); model "
              "selection on the validation videos (column *val avg*: the selected checkpoint's validation "
              "average mAP); *CPU s*: CPU seconds per run on a shared 2-core machine. The paper's numbers "
-             f"({'ActivityNet1.2' if study == 'table2' else 'THUMOS' + chr(39) + '14'}, real I3D features, "
+             f"({'ActivityNet1.2' if anet else 'THUMOS' + chr(39) + '14'}, real I3D features, "
              "D = 2048) are given for reference only: the absolute values are not comparable, the direction of "
              "the differences is.", ""]
     if not rows:
         return "\n".join(lines + ["(no finished cell yet)", ""])
     tious = next(iter(rows.values()))["tious"]
-    if study in ("table1", "table2", "epm", "incompleteness"):
+    if study == "table2-tuning":
+        lines += _tuning_lines(rows) + ["Full rows:", "", _header(tious)]
+        lines += [_row_line(k, r) for k, r in rows.items()]
+    elif study in ("table1", "table2", "epm", "incompleteness"):
         lines.append(_header(tious))
         for key, r in rows.items():
             label = key
@@ -728,14 +830,14 @@ def feature_separability(config: str = "synthetic-small_basnet_acgnet.yaml", ove
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--study", required=True,
-                   choices=["table1", "table2", "table3", "table4", "lambda", "epm", "incompleteness", "graphstats"])
+    p.add_argument("--study", required=True, choices=[*STUDIES, "graphstats"])
     p.add_argument("--seeds", type=int, default=None, help="training seeds per row (default: 3 for table1/2, else 1)")
     p.add_argument("--preset", default="small", choices=["small", "full"])
     p.add_argument("--max-cells", type=int, default=None, help="start at most N new cells")
     p.add_argument("--time-budget", type=float, default=None, help="start no new cell after S seconds")
     p.add_argument("--runs-root", default=None, help="run folders (default runs/reproduce)")
     p.add_argument("--results-dir", default=None, help="default experiments/results")
+    p.add_argument("--shard", default=None, metavar="K/N", help="run only the cells i with i %% N == K")
     p.add_argument("--list", action="store_true", help="print the cells and their state, run nothing")
     p.add_argument("--aggregate-only", action="store_true", help="rewrite the result files, run nothing")
     p.add_argument("--commit", action="store_true", help="git-commit experiments/results after every cell")
@@ -752,18 +854,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     seeds = args.seeds if args.seeds is not None else (3 if args.study in ("table1", "table2") else 1)
     cells = cells_for(args.study, seeds, args.preset)
     runs_root = Path(args.runs_root) if args.runs_root else ROOT / "runs" / "reproduce"
+    shard = parse_shard(args.shard) if args.shard else None
     if args.list:
         for c in cells:
-            done = (runs_root / args.study / c.name / "eval.json").is_file()
-            print(f"{'done' if done else 'todo'}  {c.name}: {c.config} {' '.join(c.overrides)} seed {c.seed}")
+            out = runs_root / args.study / c.name
+            state = "todo" if not (out / "eval.json").is_file() else ("done" if cell_is_current(c, out) else "stale")
+            print(f"{state:5s} {c.name}: {c.config} {' '.join(c.overrides)} seed {c.seed}")
         return 0
     if args.aggregate_only:
         s = aggregate(args.study, cells, runs_root, results_dir)
         print(f"{s['finished']}/{s['total']} cells finished")
         return 0
     run_study(args.study, seeds, args.preset, runs_root, results_dir, args.max_cells, args.time_budget,
-              commit=args.commit, cells=cells)
+              commit=args.commit, cells=cells, shard=shard)
     return 0
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> ``(K, N)`` with ``0 <= K < N``."""
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard: expected K/N (e.g. 0/2), got {text!r}") from None
+    if not 0 <= k < n:
+        raise SystemExit(f"--shard {text}: need 0 <= K < N")
+    return k, n
 
 
 if __name__ == "__main__":

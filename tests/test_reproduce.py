@@ -85,3 +85,77 @@ def test_grids():
     assert {c.info["k"] for c in lam if not c.info["topk"]} == {100}
     with pytest.raises(ValueError):
         reproduce.cells_for("nope")
+
+
+def writing_config(runner):
+    """A stub runner that also saves the resolved config.yaml, as the trainer does."""
+    from tal_pyg.config import load_config
+
+    def run(cell, out: Path):
+        meta = runner(cell, out)
+        cfg = load_config(str(reproduce.CONFIGS / cell.config), reproduce.cell_overrides(cell))
+        (out / "config.yaml").write_text(cfg.to_yaml())
+        return meta
+    return run
+
+
+def test_stale_cells_are_excluded_and_run_again(tmp_path):
+    calls = []
+    kw = dict(runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=cells(1), log=lambda *_: None)
+    reproduce.run_study("table1", runner=writing_config(stub_runner(calls)), **kw)
+    assert calls == ["basnet_s0", "basnet_acgnet_s0"]
+    out = tmp_path / "runs" / "table1" / "basnet_s0"
+    assert reproduce.cell_is_current(kw["cells"][0], out)
+    # the cell ran with another learning rate than its config file gives today: stale
+    saved = (out / "config.yaml").read_text()
+    (out / "config.yaml").write_text(saved.replace("lr: 0.001", "lr: 0.002"))
+    assert "lr: 0.002" in (out / "config.yaml").read_text()
+    assert not reproduce.cell_is_current(kw["cells"][0], out)
+    s = reproduce.aggregate("table1", kw["cells"], kw["runs_root"], kw["results_dir"])
+    assert [r["cell"] for r in s["records"]] == ["basnet_acgnet_s0"]
+    s = reproduce.run_study("table1", runner=writing_config(stub_runner(calls)), **kw)
+    assert calls[2:] == ["basnet_s0"] and s["finished"] == 2
+    assert (out.parent / "basnet_s0.stale-1" / "eval.json").is_file()  # the old run is kept aside
+    assert reproduce.cell_is_current(kw["cells"][0], out)
+
+
+def test_shards_split_the_grid(tmp_path):
+    calls = []
+    kw = dict(runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=cells(2), log=lambda *_: None)
+    reproduce.run_study("table1", runner=stub_runner(calls), shard=(1, 2), **kw)
+    assert calls == ["basnet_s1", "basnet_acgnet_s1"]
+    reproduce.run_study("table1", runner=stub_runner(calls), shard=(0, 2), **kw)
+    assert sorted(calls) == sorted(c.name for c in kw["cells"])
+    assert reproduce.parse_shard("1/2") == (1, 2)
+    with pytest.raises(SystemExit):
+        reproduce.parse_shard("2/2")
+
+
+def test_table2_tuning_grid_and_validation_selection(tmp_path):
+    grid = reproduce.cells_for("table2-tuning")
+    assert len({c.name for c in grid}) == len(grid) == 3 * 2 * 3 + 3 * 2 * 2
+    for c in grid:  # every cell sets every swept key, so the grid does not depend on the config's values
+        keys = {o.split("=")[0] for o in c.overrides}
+        aux = reproduce.TABLE2_TUNING_AUX[c.info["head"]][0]
+        assert keys == {"model.head_config.dropout", "optim.weight_decay", f"model.head_config.{aux}"}
+        assert c.config == f"synthetic-anet-small_{c.info['head']}.yaml"
+    chosen = grid[4]  # its validation mAP is the best; another cell has the best test mAP
+
+    def runner(cell, out: Path):
+        out.mkdir(parents=True, exist_ok=True)
+        val = 0.3 if cell is chosen else 0.1
+        test = 0.5 if cell is grid[0] else 0.2
+        (out / "metrics.jsonl").write_text(json.dumps({"iteration": 10, "split": "val", "average_mAP": val,
+                                                       "classification_mAP": 0.5}) + "\n")
+        (out / "eval.json").write_text(json.dumps({"tiou_thresholds": [0.5, 0.75], "mAP": [test, test],
+                                                   "average_mAP": test, "classification_mAP": 0.5}))
+        return {"cpu_seconds": 1.0}
+
+    s = reproduce.run_study("table2-tuning", runs_root=tmp_path / "runs", results_dir=tmp_path / "res",
+                            cells=grid, runner=runner, log=lambda *_: None)
+    assert s["selected"]["basnet"]["row"] == chosen.row
+    assert s["selected"]["basnet"]["overrides"] == chosen.overrides
+    bam_first = next(c for c in grid if c.info["head"] == "bam")
+    assert s["selected"]["bam"]["row"] == bam_first.row  # all tie: the first row of the grid
+    md = (tmp_path / "res" / "table2-tuning.md").read_text()
+    assert md.count("**selected**") == 2
