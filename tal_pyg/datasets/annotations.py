@@ -2,18 +2,20 @@
 
 The common in-memory form is :class:`VideoAnnotation`: the video's subset, its duration in
 seconds (``None`` when the file has none, as in BaS-Net's ``gt.json``) and its instances
-``(start_s, end_s, label)``. Segments given as strings (BaS-Net writes ``["18.6", "24.8"]``) are
-converted to floats. Instances labelled ``"Ambiguous"`` (THUMOS'14) are kept apart so that an
+``(start_s, end_s, label)``. The JSON is read and validated by
+:func:`tal_pyg.evaluation.ground_truth.parse_database`, the reader the evaluator uses too; segments
+given as strings (BaS-Net writes ``["18.6", "24.8"]``) are converted to floats. Instances labelled ``"Ambiguous"`` (THUMOS'14) are kept apart so that an
 evaluator can ignore predictions on them (see :attr:`VideoAnnotation.ambiguous`).
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from tal_pyg.evaluation.ground_truth import VideoRecord, parse_database, read_database
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -60,67 +62,41 @@ def _to_float(value: Any, where: str) -> float:
     return out
 
 
+def _video_annotation(record: VideoRecord) -> VideoAnnotation:
+    """The dataset view of a validated entry: ``Ambiguous`` instances set apart."""
+    labels = None if record.video_labels is None else list(record.video_labels)
+    va = VideoAnnotation(subset=record.subset, duration=record.duration, video_labels=labels)
+    for (s, e), label in zip(record.segments.tolist(), record.labels):
+        if label == AMBIGUOUS_LABEL:
+            va.ambiguous.append((s, e))
+        else:
+            va.instances.append((s, e, label))
+    return va
+
+
+def _video_annotations(records: Dict[str, VideoRecord]) -> Dict[str, VideoAnnotation]:
+    return {str(video): _video_annotation(r) for video, r in records.items()}
+
+
 def parse_activitynet_database(obj: Any, source: str) -> Dict[str, VideoAnnotation]:
     """Check and convert an ActivityNet-format ground truth ``{"database": {video: {...}}}``.
 
+    Validation is :func:`tal_pyg.evaluation.ground_truth.parse_database` (the one reader of the
+    format, shared with the evaluator): ``annotations`` is required (a list, possibly empty),
+    segments are finite with ``0 <= start <= end``, labels are strings, ``subset`` is a string,
+    ``duration`` is positive and ``video_labels`` a list of strings where present.
     ``source`` names the file in error messages. Raises ``ValueError`` on any malformed entry.
     """
-    if not isinstance(obj, dict) or not isinstance(obj.get("database"), dict):
-        raise ValueError(f"{source}: malformed ground truth: expected an object with a 'database' object")
-    out: Dict[str, VideoAnnotation] = {}
-    for video, entry in obj["database"].items():
-        where = f"{source}: video {video!r}"
-        if not isinstance(entry, dict):
-            raise ValueError(f"{where}: entry must be an object")
-        subset = entry.get("subset")
-        if subset is not None and not isinstance(subset, str):
-            raise ValueError(f"{where}: 'subset' must be a string")
-        duration = entry.get("duration")
-        if duration is not None:
-            duration = _to_float(duration, f"{where}: duration")
-            if duration <= 0:
-                raise ValueError(f"{where}: duration {duration} must be positive")
-        anns = entry.get("annotations", [])
-        if not isinstance(anns, list):
-            raise ValueError(f"{where}: 'annotations' must be a list")
-        va = VideoAnnotation(subset=subset, duration=duration)
-        for k, ann in enumerate(anns):
-            w = f"{where}: annotation {k}"
-            if not isinstance(ann, dict) or "segment" not in ann or "label" not in ann:
-                raise ValueError(f"{w}: needs 'segment' and 'label'")
-            seg = ann["segment"]
-            if not isinstance(seg, (list, tuple)) or len(seg) != 2:
-                raise ValueError(f"{w}: 'segment' must be [start, end], got {seg!r}")
-            s, e = _to_float(seg[0], f"{w}: segment start"), _to_float(seg[1], f"{w}: segment end")
-            if e < s:
-                raise ValueError(f"{w}: segment end {e} is before its start {s}")
-            label = ann["label"]
-            if not isinstance(label, str):
-                raise ValueError(f"{w}: 'label' must be a string, got {label!r}")
-            if label == AMBIGUOUS_LABEL:
-                va.ambiguous.append((s, e))
-            else:
-                va.instances.append((s, e, label))
-        labels = entry.get("video_labels")
-        if labels is not None:
-            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-                raise ValueError(f"{where}: 'video_labels' must be a list of strings")
-            va.video_labels = list(labels)
-        out[str(video)] = va
-    return out
+    return _video_annotations(parse_database(obj, source))
 
 
 def load_activitynet_json(path: PathLike) -> Dict[str, VideoAnnotation]:
-    """Read an ActivityNet-format ground-truth file (BaS-Net ``gt.json``, DGAM ``gt_anet12.json`` ...)."""
-    path = Path(path)
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            obj = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: ground-truth file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: malformed ground truth: not valid JSON ({e})") from None
-    return parse_activitynet_database(obj, str(path))
+    """Read an ActivityNet-format ground-truth file (BaS-Net ``gt.json``, DGAM ``gt_anet12.json`` ...).
+
+    Validation as in :func:`parse_activitynet_database`. Raises ``FileNotFoundError`` for a missing
+    file and ``ValueError`` for an empty, non-UTF-8, non-JSON or malformed one.
+    """
+    return _video_annotations(read_database(path))
 
 
 def to_activitynet(annotations: Dict[str, VideoAnnotation], subset: Optional[str] = None,

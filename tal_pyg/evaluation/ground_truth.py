@@ -1,25 +1,57 @@
-"""Ground truth in the ActivityNet format, validated and turned into flat arrays.
+"""Ground truth in the ActivityNet format: the one reader of the file, flat arrays for evaluation.
 
 File format (``gt.json`` of BaS-Net/UM/DGAM, ``activity_net.v1-2.min.json``)::
 
-    {"database": {VIDEO: {"subset": "test",
+    {"database": {VIDEO: {"subset": "test", "duration": 12.3,
                           "annotations": [{"segment": [s, e], "label": "HighJump"}]}}}
 
-Segment values may be numbers or numeric strings (the THUMOS'14 ``gt.json`` stores ``"18.6"``).
-Other keys (``duration``, ``url``, ``version``, ``taxonomy``) are ignored.
+:func:`parse_database` is the only place that reads and validates this structure; both
+:func:`load_ground_truth` (flat arrays for the evaluator) and
+:func:`tal_pyg.datasets.annotations.load_activitynet_json` (per-video objects for the datasets) are
+built on it. Rules, per video entry:
+
+* ``annotations`` is required: a list (possibly empty) of objects with ``segment`` and ``label``.
+  The official ActivityNet evaluator reads ``v['annotations']`` of every video unconditionally,
+  and every real file has the key in every entry (BaS-Net ``gt.json``, DGAM ``gt_anet12.json``,
+  the files that :mod:`tal_pyg.datasets` writes), so a missing key means a broken file, not a
+  video without instances.
+* ``segment`` is ``[start, end]`` in seconds, numbers or numeric strings (the THUMOS'14 ``gt.json``
+  stores ``"18.6"``), finite, with ``0 <= start <= end``. Zero-length segments occur (3 in
+  ``gt_anet12.json``) and are kept; segments ending after ``duration`` occur (185 in
+  ActivityNet1.2) and are not checked. No real file has a negative start (THUMOS'14 and
+  ActivityNet1.2: minimum 0.0 s), so one is rejected as a corrupt value.
+* ``label`` is a string. ``"Ambiguous"`` is an ordinary label here, as in the official and the
+  BaS-Net/DGAM evaluation; the datasets set such instances apart themselves.
+* ``subset`` is optional (``None`` when absent), else a string.
+* ``duration`` is optional, else a finite number of seconds ``> 0`` (numeric strings accepted).
+* ``video_labels`` (explicit weak labels, written by :mod:`tal_pyg.datasets.convert`) is
+  optional, else a list of strings.
+
+Other keys (``url``, ``resolution``, ``version``, ``taxonomy``) are ignored. Errors are
+``ValueError`` naming the file, the video (``database['VIDEO']``) and the problem.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
 from tal_pyg.evaluation._jsonfile import read_json
 
-__all__ = ["GroundTruth", "load_ground_truth", "load_ambiguous", "check_segments", "to_segments"]
+__all__ = [
+    "GroundTruth",
+    "VideoRecord",
+    "parse_database",
+    "read_database",
+    "load_ground_truth",
+    "load_ambiguous",
+    "check_segments",
+    "to_segments",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -41,7 +73,7 @@ def check_segments(segments: np.ndarray, where: Where, what: str) -> None:
     checks = (
         (~np.isfinite(segments).all(axis=1), "is not a pair of finite numbers"),
         (start < 0, "starts before 0 s"),
-        (end < start, "is reversed (end < start)"),
+        (end < start, "is reversed (its end is before its start)"),
     )
     for bad, why in checks:
         if bad.any():
@@ -52,8 +84,25 @@ def check_segments(segments: np.ndarray, where: Where, what: str) -> None:
             )
 
 
+def _pair_problem(value: Any) -> Optional[str]:
+    """Why ``value`` is not a ``[start, end]`` pair of numbers, or ``None`` when it is one."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        return "not a list"
+    if len(value) != 2:
+        return f"{len(value)} value(s), not 2"
+    for x in value:
+        try:
+            float(x)
+        except (TypeError, ValueError):
+            return f"{x!r} is not a number"
+    return None
+
+
 def to_segments(values: list, where: Where, what: str) -> np.ndarray:
-    """Convert a list of 2-element lists of numbers / numeric strings to a [N, 2] float64 array."""
+    """Convert a list of 2-element lists of numbers / numeric strings to a [N, 2] float64 array.
+
+    The result is checked with :func:`check_segments`; ``ValueError`` names the first bad entry.
+    """
     if not values:
         return np.zeros((0, 2), dtype=np.float64)
     try:
@@ -62,19 +111,34 @@ def to_segments(values: list, where: Where, what: str) -> np.ndarray:
             raise ValueError
     except (TypeError, ValueError):
         for i, v in enumerate(values):
-            try:
-                ok = len(v) == 2 and not isinstance(v, (str, bytes))
-                if ok:
-                    [float(x) for x in v]
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
+            why = _pair_problem(v)
+            if why is not None:
                 raise ValueError(
-                    f"{what}: {where(i)}: 'segment' must be [start, end] in seconds, got {v!r}"
+                    f"{what}: {where(i)}: 'segment' must be [start, end] in seconds, "
+                    f"got {v!r} ({why})"
                 ) from None
         raise ValueError(f"{what}: segments could not be read as numbers") from None
     check_segments(seg, where, what)
     return seg
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """One validated entry of an ActivityNet-format ``database`` (see the module docstring).
+
+    Attributes:
+        subset: the ``subset`` name, or ``None`` where the entry has none.
+        duration: length in seconds (> 0), or ``None`` where the entry has none.
+        labels: one label per annotation, in file order (``"Ambiguous"`` included).
+        segments: [K, 2] float64, (start, end) in seconds of each annotation (as ``labels``).
+        video_labels: explicit video-level labels, or ``None`` where the entry has none.
+    """
+
+    subset: Optional[str]
+    duration: Optional[float]
+    labels: tuple[str, ...]
+    segments: np.ndarray
+    video_labels: Optional[tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -181,64 +245,150 @@ class GroundTruth:
         return y
 
 
-def _parse_database(data: Any, what: str) -> GroundTruth:
+class _Entry(NamedTuple):
+    """A database entry checked except for its segments (still as written in the file)."""
+
+    subset: Optional[str]
+    duration: Optional[float]
+    labels: tuple[str, ...]
+    raw_segments: list
+    video_labels: Optional[tuple[str, ...]]
+
+
+def _database(data: Any, what: str) -> dict:
+    """The ``database`` object of ``data``."""
     if not isinstance(data, dict):
         raise ValueError(
             f"{what}: expected a JSON object with key 'database', got {type(data).__name__}"
         )
     if "database" not in data:
         raise ValueError(f"{what}: missing key 'database' (keys: {sorted(data)[:5]})")
-    db = data["database"]
-    if not isinstance(db, dict):
+    if not isinstance(data["database"], dict):
         raise ValueError(f"{what}: 'database' must map video names to entries")
-    videos, labels, segments, where = [], [], [], []  # where: (video, annotation number)
-    subsets: dict[str, Optional[str]] = {}
-    for vid, entry in db.items():
-        if not isinstance(entry, dict):
-            raise ValueError(f"{what}: database[{vid!r}] must be an object")
-        subsets[vid] = entry.get("subset")
-        anns = entry.get("annotations")
-        if not isinstance(anns, list):
+    return data["database"]
+
+
+def _subset(entry: dict, where: str) -> Optional[str]:
+    subset = entry.get("subset")
+    if subset is not None and not isinstance(subset, str):
+        raise ValueError(f"{where}: 'subset' must be a string, got {subset!r}")
+    return subset
+
+
+def _duration(entry: dict, where: str) -> Optional[float]:
+    value = entry.get("duration")
+    if value is None:
+        return None
+    try:
+        duration = float(value)
+    except (TypeError, ValueError):
+        duration = math.nan
+    if not (math.isfinite(duration) and duration > 0):
+        raise ValueError(f"{where}: 'duration' must be a positive number of seconds, got {value!r}")
+    return duration
+
+
+def _video_labels(entry: dict, where: str) -> Optional[tuple[str, ...]]:
+    labels = entry.get("video_labels")
+    if labels is None:
+        return None
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise ValueError(f"{where}: 'video_labels' must be a list of strings, got {labels!r}")
+    return tuple(labels)
+
+
+def _annotations(entry: dict, where: str) -> tuple[tuple[str, ...], list]:
+    """The labels and the unconverted segments of the entry's ``annotations``."""
+    anns = entry.get("annotations")
+    if not isinstance(anns, list):
+        raise ValueError(f"{where}: missing or invalid key 'annotations' (a list)")
+    for i, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            raise ValueError(f"{where}['annotations'][{i}] must be an object")
+        for key in ("segment", "label"):
+            if key not in ann:
+                raise ValueError(f"{where}['annotations'][{i}]: missing key {key!r}")
+        if not isinstance(ann["label"], str):
             raise ValueError(
-                f"{what}: database[{vid!r}]: missing or invalid key 'annotations' (a list)"
+                f"{where}['annotations'][{i}]: 'label' must be a string, got {ann['label']!r}"
             )
-        for i, ann in enumerate(anns):
-            if not isinstance(ann, dict):
-                raise ValueError(f"{what}: database[{vid!r}]['annotations'][{i}] must be an object")
-            for key in ("segment", "label"):
-                if key not in ann:
-                    raise ValueError(
-                        f"{what}: database[{vid!r}]['annotations'][{i}]: missing key {key!r}"
-                    )
-            if not isinstance(ann["label"], str):
-                raise ValueError(
-                    f"{what}: database[{vid!r}]['annotations'][{i}]: 'label' must be a string, "
-                    f"got {ann['label']!r}"
-                )
-            videos.append(vid)
-            labels.append(ann["label"])
-            segments.append(ann["segment"])
-            where.append((vid, i))
-    seg = to_segments(
-        segments, lambda k: "database[{!r}]['annotations'][{}]".format(*where[k]), what
+    return tuple(ann["label"] for ann in anns), [ann["segment"] for ann in anns]
+
+
+def _entry(entry: Any, where: str) -> _Entry:
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} must be an object")
+    labels, raw_segments = _annotations(entry, where)
+    return _Entry(_subset(entry, where), _duration(entry, where), labels, raw_segments,
+                  _video_labels(entry, where))
+
+
+def parse_database(data: Any, what: str) -> dict[str, VideoRecord]:
+    """Validate an ActivityNet-format ground truth ``{"database": {video: {...}}}``.
+
+    The rules are those of the module docstring. All segments of the file are converted in one
+    go, so an error about segments names the first bad one and counts how many there are.
+
+    Args:
+        data: the loaded JSON.
+        what: the file (or object) it came from, used in error messages.
+
+    Returns:
+        ``{video: VideoRecord}`` in file order, also for videos without annotations.
+
+    Raises:
+        ValueError: naming ``what``, the video and the problem.
+    """
+    database = _database(data, what)
+    entries = {vid: _entry(e, f"{what}: database[{vid!r}]") for vid, e in database.items()}
+    rows = [(vid, i) for vid, e in entries.items() for i in range(len(e.labels))]
+    segments = to_segments(
+        [s for e in entries.values() for s in e.raw_segments],
+        lambda k: "database[{!r}]['annotations'][{}]".format(*rows[k]),
+        what,
     )
-    gt = GroundTruth.from_arrays(videos, labels, seg, subsets=subsets, source=what)
-    return gt
+    bounds = np.cumsum([len(e.labels) for e in entries.values()])[:-1]
+    return {
+        vid: VideoRecord(e.subset, e.duration, e.labels, seg, e.video_labels)
+        for (vid, e), seg in zip(entries.items(), np.split(segments, bounds))
+    }
+
+
+def read_database(path: PathLike) -> dict[str, VideoRecord]:
+    """Read and validate an ActivityNet-format ground-truth file (see :func:`parse_database`).
+
+    Raises:
+        FileNotFoundError / ValueError: missing, empty, non-UTF-8 or malformed file (see
+            :func:`parse_database`); messages name the file.
+    """
+    path = Path(path)
+    return parse_database(read_json(path, "ground-truth"), str(path))
+
+
+def _flatten(records: Mapping[str, VideoRecord], what: str) -> GroundTruth:
+    """One row per annotation of ``records`` (videos in order, then annotations in order)."""
+    videos = [vid for vid, r in records.items() for _ in r.labels]
+    labels = [lab for r in records.values() for lab in r.labels]
+    segments = np.concatenate([np.zeros((0, 2))] + [r.segments for r in records.values()])
+    subsets = {vid: r.subset for vid, r in records.items()}
+    return GroundTruth.from_arrays(videos, labels, segments, subsets=subsets, source=what)
 
 
 def load_ground_truth(source: Union[PathLike, Mapping[str, Any], GroundTruth]) -> GroundTruth:
     """Read ActivityNet-format ground truth from a path, an already-loaded dict or pass it through.
 
+    Validation is that of :func:`parse_database`; ``"Ambiguous"`` is an ordinary label.
+
     Raises:
         FileNotFoundError / ValueError: missing file, malformed JSON, missing keys, segments that
-            are not numbers, negative or reversed. Messages name the file, the video, the problem.
+            are not numbers, negative or reversed, a bad ``subset``/``duration``/``video_labels``.
+            Messages name the file, the video, the problem.
     """
     if isinstance(source, GroundTruth):
         return source
     if isinstance(source, Mapping):
-        return _parse_database(dict(source), "ground truth")
-    path = Path(source)
-    return _parse_database(read_json(path, "ground-truth"), str(path))
+        return _flatten(parse_database(dict(source), "ground truth"), "ground truth")
+    return _flatten(read_database(source), str(Path(source)))
 
 
 def load_ambiguous(
