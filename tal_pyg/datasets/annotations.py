@@ -6,16 +6,22 @@ seconds (``None`` when the file has none, as in BaS-Net's ``gt.json``) and its i
 :func:`tal_pyg.evaluation.ground_truth.parse_database`, the reader the evaluator uses too; segments
 given as strings (BaS-Net writes ``["18.6", "24.8"]``) are converted to floats. Instances labelled ``"Ambiguous"`` (THUMOS'14) are kept apart so that an
 evaluator can ignore predictions on them (see :attr:`VideoAnnotation.ambiguous`).
+``Ambiguous_test.txt`` is read by :func:`tal_pyg.evaluation.ground_truth.read_ambiguous_file`
+(see :func:`read_ambiguous`).
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from tal_pyg.evaluation.ground_truth import VideoRecord, parse_database, read_database
+from tal_pyg.evaluation.ground_truth import (
+    VideoRecord,
+    parse_database,
+    read_ambiguous_file,
+    read_database,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -50,16 +56,6 @@ class VideoAnnotation:
         if self.video_labels is not None:
             return list(self.video_labels)
         return sorted({lab for _, _, lab in self.instances})
-
-
-def _to_float(value: Any, where: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {value!r} is not a number") from None
-    if not math.isfinite(out):
-        raise ValueError(f"{where}: {value!r} is not finite")
-    return out
 
 
 def _video_annotation(record: VideoRecord) -> VideoAnnotation:
@@ -131,19 +127,15 @@ def read_name_list(path: PathLike) -> List[str]:
 
 
 def read_ambiguous(path: PathLike) -> Dict[str, List[Tuple[float, float]]]:
-    """Read THUMOS'14 ``Ambiguous_test.txt`` (``video  start end`` per line, any whitespace, CRLF ok)."""
-    path = Path(path)
-    out: Dict[str, List[Tuple[float, float]]] = {}
-    for k, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
-        parts = line.split()
-        if not parts:
-            continue
-        if len(parts) != 3:
-            raise ValueError(f"{path}: line {k + 1}: expected 'video start end', got {line!r}")
-        s = _to_float(parts[1], f"{path}: line {k + 1}")
-        e = _to_float(parts[2], f"{path}: line {k + 1}")
-        out.setdefault(parts[0], []).append((s, e))
-    return out
+    """Read THUMOS'14 ``Ambiguous_test.txt``: ``{video: [(start_s, end_s), ...]}`` in file order.
+
+    Parsed and checked by :func:`tal_pyg.evaluation.ground_truth.read_ambiguous_file`, the reader
+    the evaluator uses too (rules there): ``video start end`` per line, any whitespace, CRLF ok,
+    blank lines skipped, finite times with ``0 <= start <= end``. Raises ``FileNotFoundError`` for
+    a missing file and ``ValueError`` naming the file, the line number and the problem.
+    """
+    segments = read_ambiguous_file(path)
+    return {video: [(s, e) for s, e in seg.tolist()] for video, seg in segments.items()}
 
 
 def merge_ambiguous(*maps: Dict[str, List[Tuple[float, float]]]) -> Dict[str, List[Tuple[float, float]]]:

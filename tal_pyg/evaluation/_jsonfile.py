@@ -1,10 +1,26 @@
-"""Reading a JSON file with one clear error message per failure (private helper)."""
+"""Reading a text or JSON file with one clear error message per failure (private helper)."""
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+
+def read_text(path: "str | os.PathLike[str]", what: str) -> str:
+    """The content of the UTF-8 text file ``path``, line ends (``\\r\\n``, ``\\r``) read as ``\\n``.
+
+    Raises:
+        FileNotFoundError: ``{what} file not found: {path}``.
+        ValueError: the file is not UTF-8.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file not found: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: {what} file is not UTF-8 text ({e.reason})") from None
 
 
 def read_json(path: "str | os.PathLike[str]", what: str) -> Any:
@@ -15,12 +31,7 @@ def read_json(path: "str | os.PathLike[str]", what: str) -> Any:
         ValueError: the file is empty, not UTF-8 or not valid JSON (with line and column).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: {what} file is not UTF-8 text ({e.reason})") from None
+    text = read_text(path, what)
     if not text.strip():
         raise ValueError(f"{path}: {what} file is empty")
     try:

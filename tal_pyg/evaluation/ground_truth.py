@@ -29,6 +29,10 @@ built on it. Rules, per video entry:
 
 Other keys (``url``, ``resolution``, ``version``, ``taxonomy``) are ignored. Errors are
 ``ValueError`` naming the file, the video (``database['VIDEO']``) and the problem.
+
+THUMOS'14 ``Ambiguous_test.txt`` (``video  start end`` per line) is likewise read in one place,
+:func:`read_ambiguous_file`, used by :func:`load_ambiguous` (the evaluator) and by
+:func:`tal_pyg.datasets.annotations.read_ambiguous`; its segments follow the same rules.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
-from tal_pyg.evaluation._jsonfile import read_json
+from tal_pyg.evaluation._jsonfile import read_json, read_text
 
 __all__ = [
     "GroundTruth",
@@ -49,6 +53,7 @@ __all__ = [
     "read_database",
     "load_ground_truth",
     "load_ambiguous",
+    "read_ambiguous_file",
     "check_segments",
     "to_segments",
 ]
@@ -391,13 +396,64 @@ def load_ground_truth(source: Union[PathLike, Mapping[str, Any], GroundTruth]) -
     return _flatten(read_database(source), str(Path(source)))
 
 
+def read_ambiguous_file(path: PathLike) -> dict[str, np.ndarray]:
+    """Read THUMOS'14 ``Ambiguous_test.txt``: the one parser of the file.
+
+    :func:`load_ambiguous` (the evaluator) and :func:`tal_pyg.datasets.annotations.read_ambiguous`
+    (the datasets) are built on it. The real file (W-TALC ``Thumos14reduced-Annotations``, 99 lines,
+    37 videos) looks like ``video_test_0000278  0.0 1.4``; the rules:
+
+    * One segment per line: ``video start end`` in seconds, the fields separated by any run of
+      whitespace (the real file has two spaces after the name and one between the times).
+    * Lines end with ``\\n``, ``\\r\\n`` (DELU's copy of the file) or ``\\r``; line numbers count
+      them as an editor does.
+    * Lines that are empty or only whitespace are skipped (e.g. after the final line end).
+    * Exactly three fields: no real copy has a fourth column, so one means a different or broken
+      file rather than something to ignore.
+    * ``start`` and ``end`` are numbers, finite, with ``0 <= start <= end``: the rules of
+      :func:`parse_database` for ground-truth segments (:func:`check_segments`). The real file has
+      no negative start (minimum 0.0 s) and no reversed segment; a reversed one would silently
+      never overlap a prediction. Zero-length segments are kept, as in the ground truth.
+    * Repeated lines are kept; videos come in order of first appearance, segments in file order.
+      An empty file gives ``{}``.
+
+    Returns:
+        ``{video: [K, 2] float64 (start, end) in seconds}``.
+
+    Raises:
+        FileNotFoundError: ``ambiguous-segments file not found: {path}``.
+        ValueError: a non-UTF-8 file, or a bad line: ``{path}: line {n}: {problem}`` (wrong number
+            of fields, a value that is not a number, a non-finite, negative or reversed segment).
+    """
+    path = Path(path)
+    what = str(path)
+    groups: dict[str, list[int]] = {}
+    rows: list[tuple[float, float]] = []
+    linenos: list[int] = []
+    for lineno, line in enumerate(read_text(path, "ambiguous-segments").split("\n"), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        why = f"{len(parts)} field(s), not 3" if len(parts) != 3 else _pair_problem(parts[1:])
+        if why is not None:
+            raise ValueError(
+                f"{what}: line {lineno}: expected 'video start end', got {line.strip()!r} ({why})"
+            )
+        groups.setdefault(parts[0], []).append(len(rows))
+        rows.append((float(parts[1]), float(parts[2])))
+        linenos.append(lineno)
+    segments = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+    check_segments(segments, lambda i: f"line {linenos[i]}", what)
+    return {vid: segments[rows_of_vid] for vid, rows_of_vid in groups.items()}
+
+
 def load_ambiguous(
     source: Union[PathLike, Mapping[str, Sequence[Sequence[float]]]],
 ) -> dict[str, np.ndarray]:
     """Ambiguous segments per video, as [K, 2] float64 arrays of seconds.
 
-    ``source`` is a mapping ``{video: [(start, end), ...]}`` or the W-TALC ``Ambiguous_test.txt``
-    (one segment per line: ``video start end``, whitespace separated).
+    ``source`` is a mapping ``{video: [(start, end), ...]}`` (checked by :func:`to_segments`) or
+    the W-TALC ``Ambiguous_test.txt`` (read by :func:`read_ambiguous_file`).
     """
     if isinstance(source, Mapping):
         out = {}
@@ -406,24 +462,4 @@ def load_ambiguous(
                 list(segs), lambda i, vid=vid: f"ambiguous[{vid!r}][{i}]", "ambiguous segments"
             )
         return out
-    path = Path(source)
-    if not path.is_file():
-        raise FileNotFoundError(f"ambiguous-segments file not found: {path}")
-    rows: dict[str, list] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        parts = line.split()
-        if not parts:
-            continue
-        try:
-            if len(parts) != 3:
-                raise ValueError
-            s, e = float(parts[1]), float(parts[2])
-        except ValueError:
-            raise ValueError(
-                f"{path}:{lineno}: expected 'video start end', got {line.strip()!r}"
-            ) from None
-        rows.setdefault(parts[0], []).append((s, e))
-    out = {}
-    for vid, segs in rows.items():
-        out[vid] = to_segments(segs, lambda i, vid=vid: f"video {vid!r}", str(path))
-    return out
+    return read_ambiguous_file(source)

@@ -1,7 +1,10 @@
-"""The datasets' and the evaluator's ActivityNet readers are one parser: same content, errors."""
+"""The datasets' and the evaluator's readers of ActivityNet JSON and of THUMOS'14
+``Ambiguous_test.txt`` are one parser each: same content, same errors."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Dict
 
 import numpy as np
@@ -11,9 +14,10 @@ from tal_pyg.datasets.annotations import (
     VideoAnnotation,
     load_activitynet_json,
     parse_activitynet_database,
+    read_ambiguous,
 )
 from tal_pyg.datasets.metadata import metadata_path
-from tal_pyg.evaluation import GroundTruth, load_ground_truth
+from tal_pyg.evaluation import GroundTruth, load_ambiguous, load_ground_truth
 from tal_pyg.evaluation.ground_truth import parse_database
 
 GT = {
@@ -152,3 +156,81 @@ def test_unreadable_files_alike(tmp_path, load, content, message):
         load(path)
     with pytest.raises(FileNotFoundError, match="ground-truth file not found"):
         load(tmp_path / "nope.json")
+
+
+# --- THUMOS'14 Ambiguous_test.txt: evaluation.ground_truth.read_ambiguous_file for both ---------
+
+SHARED_AMBIGUOUS = (Path(__file__).resolve().parents[3]
+                    / "shared/data/thumos14/Thumos14reduced-Annotations/Ambiguous_test.txt")
+HAND_MADE = (b"video_b  0.0 1.4\r\nvideo_a  5 6\r\n\r\n \t \r\nvideo_b\t2.5   3\r\n"
+             b"video_a 7 7\r\nvideo_b  0.0 1.4\r\n")
+EXPECTED = "expected 'video start end', got "
+
+
+def ambiguous_agree(path) -> Dict[str, list]:
+    """The datasets' map, after checking that the evaluator read exactly the same."""
+    evaluator, datasets = load_ambiguous(path), read_ambiguous(path)
+    assert list(evaluator) == list(datasets)
+    for video, segments in datasets.items():
+        assert all(type(x) is float for seg in segments for x in seg)
+        assert evaluator[video].dtype == np.float64
+        assert evaluator[video].tolist() == [list(seg) for seg in segments]  # exact floats
+    return datasets
+
+
+@pytest.mark.parametrize("path", [metadata_path("thumos14", "Ambiguous_test.txt"), SHARED_AMBIGUOUS],
+                         ids=["packaged", "shared"])
+def test_ambiguous_entry_points_agree_on_the_real_file(tmp_path, path):
+    if not Path(path).is_file():
+        pytest.skip(f"{path} not available")
+    amb = ambiguous_agree(path)
+    assert len(amb) == 37 and sum(map(len, amb.values())) == 99
+    assert amb["video_test_0000278"][:2] == [(0.0, 1.4), (95.7, 97.2)]
+    crlf = tmp_path / "Ambiguous_test.txt"  # DELU's copy: the same lines with CRLF
+    crlf.write_bytes(Path(path).read_bytes().replace(b"\n", b"\r\n"))
+    assert ambiguous_agree(crlf) == amb
+
+
+def test_ambiguous_entry_points_agree_on_a_hand_made_file(tmp_path):
+    path = tmp_path / "Ambiguous_test.txt"
+    path.write_bytes(HAND_MADE)  # CRLF, blank and whitespace-only lines, tabs, a repeated line
+    amb = ambiguous_agree(path)
+    assert list(amb) == ["video_b", "video_a"]
+    assert amb == {"video_b": [(0.0, 1.4), (2.5, 3.0), (0.0, 1.4)],
+                   "video_a": [(5.0, 6.0), (7.0, 7.0)]}
+    path.write_bytes(b"")
+    assert ambiguous_agree(path) == {}
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("v 0 1 2", EXPECTED + r"'v 0 1 2' \(4 field\(s\), not 3\)"),
+        ("v 0", EXPECTED + r"'v 0' \(2 field\(s\), not 3\)"),
+        ("v", EXPECTED + r"'v' \(1 field\(s\), not 3\)"),
+        ("v zero 1", EXPECTED + r"'v zero 1' \('zero' is not a number\)"),
+        ("v 0 1.4s", EXPECTED + r"'v 0 1.4s' \('1.4s' is not a number\)"),
+        ("v 0 nan", r"segment \[0.0, nan\] is not a pair of finite numbers \(1 such"),
+        ("v -inf 1", r"segment \[-inf, 1.0\] is not a pair of finite numbers"),
+        ("v -0.5 1", r"segment \[-0.5, 1.0\] starts before 0 s"),
+        ("v 2 1", r"segment \[2.0, 1.0\] is reversed \(its end is before its start\)"),
+    ],
+)
+def test_each_malformed_ambiguous_line_is_raised_alike_by_both_entry_points(tmp_path, line, message):
+    path = tmp_path / "Ambiguous_test.txt"
+    path.write_bytes(b"v  0.0 1.4\r\n\r\n" + line.encode() + b"\r\nv  5 6\r\n")  # line 3
+    with pytest.raises(ValueError, match=re.escape(f"{path}: line 3: ") + message) as evaluator:
+        load_ambiguous(path)
+    with pytest.raises(ValueError) as datasets:
+        read_ambiguous(path)
+    assert str(datasets.value) == str(evaluator.value)
+
+
+@pytest.mark.parametrize("load", [load_ambiguous, read_ambiguous])
+def test_unreadable_ambiguous_files_alike(tmp_path, load):
+    with pytest.raises(FileNotFoundError, match="ambiguous-segments file not found: .*nope.txt"):
+        load(tmp_path / "nope.txt")
+    path = tmp_path / "Ambiguous_test.txt"
+    path.write_bytes(b"v 0 1\nv\xff 2 3\n")
+    with pytest.raises(ValueError, match=re.escape(f"{path}: ") + "ambiguous-segments file is not UTF-8"):
+        load(path)

@@ -14,6 +14,7 @@ from tal_pyg.evaluation import (
     results_from_proposals,
     write_predictions,
 )
+from tal_pyg.evaluation.ground_truth import read_ambiguous_file
 
 GT = {
     "database": {
@@ -160,8 +161,21 @@ def test_load_ambiguous(tmp_path):
     amb = load_ambiguous(path)
     assert set(amb) == {"video_a", "video_b"}
     np.testing.assert_array_equal(amb["video_a"], [[0.0, 1.4], [5.0, 6.0]])
-    with pytest.raises(ValueError, match=r"Ambiguous_test.txt:2: expected 'video start end'"):
+    with pytest.raises(ValueError, match=r"Ambiguous_test.txt: line 2: expected 'video start end'"):
         load_ambiguous(write(tmp_path, "Ambiguous_test.txt", "v 0 1\nv zero 1\n"))
     with pytest.raises(FileNotFoundError):
         load_ambiguous(tmp_path / "missing.txt")
     np.testing.assert_array_equal(load_ambiguous({"v": [(1, 2)]})["v"], [[1.0, 2.0]])
+
+
+def test_ambiguous_file_rules(tmp_path):
+    """read_ambiguous_file: line numbers as an editor counts them; the first bad segment named."""
+    path = tmp_path / "Ambiguous_test.txt"
+    path.write_bytes(b"a 0 1\rb 3 3\r\n\x0c\nb 1 2\n")  # CR, CRLF, a form-feed-only line, LF
+    amb = read_ambiguous_file(path)
+    assert list(amb) == ["a", "b"] and amb["b"].tolist() == [[3.0, 3.0], [1.0, 2.0]]  # zero length kept
+    path.write_bytes(b"a 0 1\r\na 2 1\r\n\r\na 0 1\ra 5 4\n")
+    with pytest.raises(ValueError, match=r": line 2: segment \[2.0, 1.0\] is reversed .*\(2 such"):
+        read_ambiguous_file(path)
+    with pytest.raises(FileNotFoundError, match="ambiguous-segments file not found"):
+        read_ambiguous_file(tmp_path)  # a folder
