@@ -10,8 +10,8 @@
     python experiments/reproduce.py --study table2 --seeds 3     # anet-like-small (DGAM, BaS-Net, BaM x +-ACGNet)
     python experiments/reproduce.py --study incompleteness       # post-hoc: harder snippets (occlusion 50-95 %)
     python experiments/reproduce.py --study graphstats           # ACG statistics on the benchmark (no training)
-    options: --preset small|full  --max-cells N  --time-budget SECONDS  --shard K/N  --list  --commit
-             --aggregate-only
+    options: --preset small|full  --max-cells N  --time-budget SECONDS  --shard K/N  --threads N  --list
+             --commit  --aggregate-only
 
 A *cell* is one config + overrides + training seed; its run folder is
 ``runs/reproduce/<study>/<cell>/`` (``--runs-root``). Cells whose ``eval.json`` exists are skipped, so the
@@ -32,6 +32,7 @@ Model selection is always on the validation videos carved from the training spli
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import subprocess
@@ -258,7 +259,7 @@ def cell_is_current(cell: Cell, out: Path) -> bool:
         return True
     from tal_pyg.config import load_config
 
-    return load_config(str(saved)).to_dict() == load_config(str(CONFIGS / cell.config), cell_overrides(cell)).to_dict()
+    return not load_config(str(saved)).differences(load_config(str(CONFIGS / cell.config), cell_overrides(cell)))
 
 
 def _move_stale(out: Path) -> Path:
@@ -270,12 +271,13 @@ def _move_stale(out: Path) -> Path:
     return target
 
 
-def train_cell(cell: Cell, out: Path) -> None:
-    """Default runner: train + select (validation) + test in this process, CPU time to ``cell.json``."""
+def train_cell(cell: Cell, out: Path, runtime: Sequence[str] = ()) -> None:
+    """Default runner: train + select (validation) + test in this process, CPU time to ``cell.json``.
+    ``runtime``: extra overrides of :data:`tal_pyg.config.RUNTIME_KEYS` (``train.num_threads=1``)."""
     from tal_pyg.cli.train import train_and_evaluate
 
     t0, w0 = time.process_time(), time.time()
-    train_and_evaluate(str(CONFIGS / cell.config), str(out), cell_overrides(cell))
+    train_and_evaluate(str(CONFIGS / cell.config), str(out), [*cell_overrides(cell), *runtime])
     return {"cpu_seconds": round(time.process_time() - t0, 1), "wall_seconds": round(time.time() - w0, 1)}
 
 
@@ -838,6 +840,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--runs-root", default=None, help="run folders (default runs/reproduce)")
     p.add_argument("--results-dir", default=None, help="default experiments/results")
     p.add_argument("--shard", default=None, metavar="K/N", help="run only the cells i with i %% N == K")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads per run (train.num_threads; 1 with two shards on 2 cores); not part of a "
+                        "cell's identity")
     p.add_argument("--list", action="store_true", help="print the cells and their state, run nothing")
     p.add_argument("--aggregate-only", action="store_true", help="rewrite the result files, run nothing")
     p.add_argument("--commit", action="store_true", help="git-commit experiments/results after every cell")
@@ -865,8 +870,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         s = aggregate(args.study, cells, runs_root, results_dir)
         print(f"{s['finished']}/{s['total']} cells finished")
         return 0
+    runner = train_cell
+    if args.threads:
+        runner = functools.partial(train_cell, runtime=[f"train.num_threads={args.threads}"])
     run_study(args.study, seeds, args.preset, runs_root, results_dir, args.max_cells, args.time_budget,
-              commit=args.commit, cells=cells, shard=shard)
+              runner=runner, commit=args.commit, cells=cells, shard=shard)
     return 0
 
 

@@ -106,6 +106,11 @@ def test_stale_cells_are_excluded_and_run_again(tmp_path):
     assert calls == ["basnet_s0", "basnet_acgnet_s0"]
     out = tmp_path / "runs" / "table1" / "basnet_s0"
     assert reproduce.cell_is_current(kw["cells"][0], out)
+    # runtime-only keys (threads, device, progress bar) do not make a cell stale
+    saved = (out / "config.yaml").read_text()
+    assert "num_threads: null" in saved
+    (out / "config.yaml").write_text(saved.replace("num_threads: null", "num_threads: 1"))
+    assert reproduce.cell_is_current(kw["cells"][0], out)
     # the cell ran with another learning rate than its config file gives today: stale
     saved = (out / "config.yaml").read_text()
     (out / "config.yaml").write_text(saved.replace("lr: 0.001", "lr: 0.002"))

@@ -1,7 +1,8 @@
 """Experiment configuration: YAML files -> typed dataclasses."""
-from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, from_dict, merge, to_dict
+from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, diff_keys, from_dict, merge, to_dict
 from tal_pyg.config.experiment import (
     DATASETS,
+    RUNTIME_KEYS,
     ACGNetConfig,
     DataConfig,
     ExperimentConfig,
@@ -17,6 +18,8 @@ __all__ = [
     "from_dict",
     "to_dict",
     "merge",
+    "diff_keys",
+    "RUNTIME_KEYS",
     "apply_overrides",
     "DATASETS",
     "ACGNetConfig",

@@ -163,3 +163,13 @@ def apply_overrides(data: Dict[str, Any], overrides: Iterable[str]) -> Dict[str,
             node = nxt
         node[parts[-1]] = value
     return out
+
+
+def diff_keys(a: Any, b: Any, prefix: str = "") -> list:
+    """Dotted paths at which two nested dictionaries differ (a key missing on one side counts), sorted."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        out: list = []
+        for k in sorted(set(a) | set(b)):
+            out += diff_keys(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else str(k))
+        return out
+    return [] if a == b else [prefix]

@@ -17,7 +17,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
-from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, from_dict, merge, to_dict
+from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, diff_keys, from_dict, merge, to_dict
+
+#: fields that change how a run executes but not what it computes (resume and reuse of a run ignore them)
+RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads")
 
 DATASETS = ("thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet",
             "synthetic-anet-small")
@@ -159,6 +162,12 @@ class ExperimentConfig:
 
     def to_dict(self) -> Dict[str, Any]:
         return to_dict(self)
+
+    def differences(self, other: "ExperimentConfig", runtime: bool = False) -> List[str]:
+        """Dotted keys whose values differ from ``other``'s; without ``runtime``, the keys of
+        :data:`RUNTIME_KEYS` (how a run executes, not what it computes) are left out."""
+        keys = diff_keys(self.to_dict(), other.to_dict())
+        return keys if runtime else [k for k in keys if k not in RUNTIME_KEYS]
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)

@@ -24,8 +24,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 import torch
 
-from tal_pyg.config.dataclass_io import ConfigError, to_dict
-from tal_pyg.config.experiment import ExperimentConfig
+from tal_pyg.config.dataclass_io import ConfigError, diff_keys, to_dict
+from tal_pyg.config.experiment import RUNTIME_KEYS, ExperimentConfig
 from tal_pyg.training import data as data_mod
 from tal_pyg.models import parameter_count
 from tal_pyg.training.build import build_model, build_optimizers
@@ -144,11 +144,7 @@ class Trainer:
     def _resume(self) -> None:
         path = self.ckpt_dir / "last.pt"
         state = load_checkpoint(path, map_location="cpu")
-        saved = state["config"]
-        now = to_dict(self.cfg)
-        diff = _diff_keys(saved, now)
-        # fields that may change on resume without changing the result
-        diff = [k for k in diff if k not in ("train.progress", "train.device", "train.num_threads")]
+        diff = [k for k in diff_keys(state["config"], to_dict(self.cfg)) if k not in RUNTIME_KEYS]
         if diff:
             raise CheckpointError(f"{path}: the configuration differs from the run being resumed ({', '.join(diff)})")
         self.model.load_state_dict(state["model"])
@@ -311,15 +307,6 @@ def _scalars(metrics: Dict[str, Any]) -> Dict[str, float]:
     if "classification_mAP" in metrics:
         out["classification_mAP"] = float(metrics["classification_mAP"])
     return out
-
-
-def _diff_keys(a: Any, b: Any, prefix: str = "") -> List[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: List[str] = []
-        for k in sorted(set(a) | set(b)):
-            out += _diff_keys(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else str(k))
-        return out
-    return [] if a == b else [prefix]
 
 
 def _progress(total: int, initial: int, enabled: bool, desc: str):
