@@ -7,7 +7,7 @@
     python experiments/reproduce.py --study table4               # ACGNet components
     python experiments/reproduce.py --study lambda               # lambda with / without top-K (Figure 4)
     python experiments/reproduce.py --study table2-tuning        # validation sweep of BaS-Net / BaM training values
-    python experiments/reproduce.py --study table2 --seeds 3     # anet-like-small (DGAM, BaS-Net, BaM x +-ACGNet)
+    python experiments/reproduce.py --study table2 --seeds 6     # anet-like-small (DGAM, BaS-Net, BaM x +-ACGNet)
     python experiments/reproduce.py --study incompleteness       # post-hoc: harder snippets (occlusion 50-95 %)
     python experiments/reproduce.py --study graphstats           # ACG statistics on the benchmark (no training)
     options: --preset small|full  --max-cells N  --time-budget SECONDS  --shard K/N  --threads N  --list
