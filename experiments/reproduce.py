@@ -842,7 +842,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--shard", default=None, metavar="K/N", help="run only the cells i with i %% N == K")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads per run (train.num_threads; 1 with two shards on 2 cores); not part of a "
-                        "cell's identity")
+                        "cell's identity, but it changes the floating-point summation order, so a cell run with "
+                        "another thread count is not bit-identical")
     p.add_argument("--list", action="store_true", help="print the cells and their state, run nothing")
     p.add_argument("--aggregate-only", action="store_true", help="rewrite the result files, run nothing")
     p.add_argument("--commit", action="store_true", help="git-commit experiments/results after every cell")

@@ -19,7 +19,9 @@ import yaml
 
 from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, diff_keys, from_dict, merge, to_dict
 
-#: fields that change how a run executes but not what it computes (resume and reuse of a run ignore them)
+#: fields that change how a run executes, not its definition (resume and reuse of a run ignore them); the
+#: thread count and the device change the floating-point summation order, so results agree only to rounding
+#: at first and can drift apart over training
 RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads")
 
 DATASETS = ("thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet",
