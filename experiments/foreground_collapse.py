@@ -56,7 +56,8 @@ def train_scaled(scale: float, seed: int, iterations: int) -> Dict[str, Any]:
     from tal_pyg.datasets import DenseBatch
     from tal_pyg.evaluation import classification_map
     from tal_pyg.training.build import build_model, build_optimizers
-    from tal_pyg.training.data import eval_transform, load_items, open_split, train_transform
+    from tal_pyg.training.data import eval_transform, open_split, train_transform
+    from tal_pyg.training.inference import predict_split
     from tal_pyg.training.reproducibility import seed_everything
     from tal_pyg.training.step import train_iteration
 
@@ -75,15 +76,15 @@ def train_scaled(scale: float, seed: int, iterations: int) -> Dict[str, Any]:
         logs = train_iteration(model, optimizers, scale * batch.x, batch.mask, batch.y, it)
         if it in (30, iterations):
             norms[it] = logs["loss/norm"]
-    model.eval()
-    items = load_items(test, range(len(test)), eval_transform(cfg.data))
-    scores, labels = [], []
-    with torch.no_grad():
-        for i in range(0, len(items), 64):
-            batch = DenseBatch.from_data_list(items[i:i + 64])
-            scores.append(model.video_scores(model(scale * batch.x, batch.mask)))
-            labels.append(batch.y)
-    cls = classification_map(torch.cat(scores).numpy(), torch.cat(labels).numpy())
+    sample_test = eval_transform(cfg.data)
+
+    def scaled(data):
+        data = sample_test(data) if sample_test is not None else data
+        data.x = scale * data.x
+        return data
+
+    preds = predict_split(model, test, range(len(test)), scaled, test.class_names, torch.device("cpu"), 64)
+    cls = classification_map(preds.video_scores, preds.labels)
     return {"scale": scale, "seed": seed, "iterations": iterations, "norm_at_30": norms.get(30),
             "norm_at_end": norms[iterations], "test_classification_mAP": 100 * cls}
 
