@@ -500,10 +500,7 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
     if notes:
         summary["notes"] = notes
     if study == "table2-tuning":
-        summary["selected"] = {head: {"row": key, **{k: v for k, v in rows[key]["info"].items()
-                                                     if k not in ("row", "config", "overrides")},
-                                      "overrides": rows[key]["info"].get("overrides")}
-                               for head, key in select_by_validation(rows).items()}
+        summary["selected"] = {head: rows[key]["info"] for head, key in select_by_validation(rows).items()}
     atomic_write_json(results_dir / f"{study}.json", summary)
     md = render_markdown(study, rows, len(records), len(cells), notes)
     atomic_write_text(results_dir / f"{study}.md", md)
