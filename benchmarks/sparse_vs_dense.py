@@ -377,16 +377,24 @@ def sweep_k(args, cfg) -> List[dict]:
         edge_index, edge_weight = build_action_complement_graph(x3, k=k, threshold=float("-inf"))
         fns = aggregators(edge_index, edge_weight, b, t, ["dense_bmm", "fused_csr"])
         row = {"K": k, "T": t, "B": b, "D": d, "density": k / t, "edges": edge_index.size(1)}
-        for name, entry in fns.items():
-            fn = entry["fn"]
-            row[f"{name}_forward_s"] = time_it(lambda: fn(x), args.repeats)["median_s"]
-            row[f"{name}_peak_mb"] = peak_memory_mb(lambda: fn(x))
-            row[f"{name}_graph_structure_mb"] = entry["structure_mb"]
-        row["speedup_fused"] = row["dense_bmm_forward_s"] / row["fused_csr_forward_s"]
+        row.update(sweep_timings(fns, x, args.repeats))
         rows.append(row)
         print(f"  K={k:5d} density {k / t:.3f}: dense {row['dense_bmm_forward_s']:.3f} s, "
               f"fused {row['fused_csr_forward_s']:.3f} s", flush=True)
     return rows
+
+
+def sweep_timings(fns: Dict[str, dict], x: Tensor, repeats: int) -> dict:
+    """Forward time, peak memory and structure size of each aggregator of a sweep row, and the
+    dense / fused speed-up."""
+    row = {}
+    for name, entry in fns.items():
+        fn = entry["fn"]
+        row[f"{name}_forward_s"] = time_it(lambda: fn(x), repeats)["median_s"]
+        row[f"{name}_peak_mb"] = peak_memory_mb(lambda: fn(x))
+        row[f"{name}_graph_structure_mb"] = entry["structure_mb"]
+    row["speedup_fused"] = row["dense_bmm_forward_s"] / row["fused_csr_forward_s"]
+    return row
 
 
 def sweep_t(args, cfg) -> List[dict]:
@@ -406,12 +414,7 @@ def sweep_t(args, cfg) -> List[dict]:
         fns = aggregators(edge_index, edge_weight, b, t, ["dense_bmm", "fused_csr"])
         row = {"T": t, "B": b, "D": d, "K": k, "edges": edge_index.size(1), "build_s": build_s,
                "cosine_matmul_s": cosine_s}
-        for name, entry in fns.items():
-            fn = entry["fn"]
-            row[f"{name}_forward_s"] = time_it(lambda: fn(x), args.repeats)["median_s"]
-            row[f"{name}_peak_mb"] = peak_memory_mb(lambda: fn(x))
-            row[f"{name}_graph_structure_mb"] = entry["structure_mb"]
-        row["speedup_fused"] = row["dense_bmm_forward_s"] / row["fused_csr_forward_s"]
+        row.update(sweep_timings(fns, x, args.repeats))
         rows.append(row)
         print(f"  T={t:5d} (B={b}): dense {row['dense_bmm_forward_s']:.3f} s "
               f"(A_hat {row['dense_bmm_graph_structure_mb']:.1f} MiB), fused {row['fused_csr_forward_s']:.3f} s "
