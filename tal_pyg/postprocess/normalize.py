@@ -44,21 +44,21 @@ def minmax_normalize(
         raise ValueError("minmax_normalize: expected an array with a time axis, got a scalar")
     if arr.shape[axis] == 0:
         raise ValueError("minmax_normalize: the time axis is empty")
-    if lower is None:
-        lo = arr.min(axis=axis, keepdims=True)
-        if clamp_bounds_at_zero:
-            lo = np.maximum(lo, 0.0)
-    else:
-        lo = np.expand_dims(np.asarray(lower, dtype=np.float64), axis) if np.ndim(lower) else np.float64(lower)
-    if upper is None:
-        hi = arr.max(axis=axis, keepdims=True)
-        if clamp_bounds_at_zero:
-            hi = np.maximum(hi, 0.0)
-    else:
-        hi = np.expand_dims(np.asarray(upper, dtype=np.float64), axis) if np.ndim(upper) else np.float64(upper)
+    lo = _bound(arr, lower, np.min, axis, clamp_bounds_at_zero)
+    hi = _bound(arr, upper, np.max, axis, clamp_bounds_at_zero)
     delta = hi - lo
     delta = np.where(delta <= 0, 1.0, delta)
     out = (arr - lo) / delta
     if clip:
         out = np.clip(out, 0.0, 1.0)
     return out
+
+
+def _bound(arr: np.ndarray, given: Optional[ArrayLike], reduce, axis: int,
+           clamp_at_zero: bool) -> "np.ndarray | np.float64":
+    """``given`` broadcast against ``arr`` (the time axis re-inserted), else ``reduce`` over time, clamped
+    at 0 when asked."""
+    if given is not None:
+        return np.expand_dims(np.asarray(given, dtype=np.float64), axis) if np.ndim(given) else np.float64(given)
+    bound = reduce(arr, axis=axis, keepdims=True)
+    return np.maximum(bound, 0.0) if clamp_at_zero else bound
