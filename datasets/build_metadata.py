@@ -33,6 +33,13 @@ def _load(folder: Path, name: str):
     return np.load(folder / f"{name}.npy", allow_pickle=True, encoding="latin1")
 
 
+def _wtalc_annotations(folder: Path) -> dict:
+    """The per-video arrays of a W-TALC annotation folder that both datasets use."""
+    return {"names": _s(_load(folder, "videoname")), "subset": _s(_load(folder, "subset")),
+            "classes": _s(_load(folder, "classlist")), "duration": _load(folder, "duration").reshape(-1),
+            "segments": _load(folder, "segments"), "labels": _load(folder, "labels")}
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -47,12 +54,9 @@ def _gt_json(db: dict) -> str:
 def build_thumos(data: Path, out: Path) -> None:
     ann = data / "thumos14" / "Thumos14reduced-Annotations"
     bas = data / "thumos14" / "basnet_THUMOS14"
-    names = _s(_load(ann, "videoname"))
-    subset = _s(_load(ann, "subset"))
-    classes = _s(_load(ann, "classlist"))
-    dur = _load(ann, "duration").reshape(-1)
-    segs = _load(ann, "segments")
-    labs = _load(ann, "labels")
+    w = _wtalc_annotations(ann)
+    names, subset, classes, dur, segs, labs = (w[k] for k in ("names", "subset", "classes", "duration",
+                                                              "segments", "labels"))
     labels_all = _load(ann, "labels_all")
     basnet = json.loads((bas / "gt.json").read_text())["database"]
     db, la = {}, {}
@@ -87,16 +91,13 @@ def build_thumos(data: Path, out: Path) -> None:
 
 def build_anet(data: Path, out: Path) -> None:
     ann = data / "activitynet12" / "ActivityNet1.2-Annotations"
-    names = _s(_load(ann, "videoname"))
-    subset = _s(_load(ann, "subset"))
-    classes = _s(_load(ann, "classlist"))
-    dur = _load(ann, "duration").reshape(-1)
-    segs = _load(ann, "segments")
-    labs = _load(ann, "labels")
-    urls = _s(_load(ann, "url"))
+    w = _wtalc_annotations(ann)
+    names, subset, classes, dur, segs, labs = (w[k] for k in ("names", "subset", "classes", "duration",
+                                                              "segments", "labels"))
+    youtube_ids = [u[-11:] for u in _s(_load(ann, "url"))]
     db, name_map = {}, []
     for i, v in enumerate(names):
-        yt = urls[i][-11:]
+        yt = youtube_ids[i]
         sub = {"training": "train", "validation": "test"}[subset[i]]
         anns = [{"label": str(lab), "segment": [round(float(s), 5), round(float(e), 5)]}
                 for (s, e), lab in zip(segs[i], labs[i])]
@@ -107,8 +108,8 @@ def build_anet(data: Path, out: Path) -> None:
     test = sorted(k for k, e in db.items() if e["subset"] == "test")
     assert len(train) == 4819 and len(test) == 2383
     # DGAM order: file i <-> i-th validation/training video in the W-TALC order
-    dgam_train = [names_yt for names_yt in (urls[i][-11:] for i in range(len(names))) if db[names_yt]["subset"] == "train"]
-    dgam_test = [names_yt for names_yt in (urls[i][-11:] for i in range(len(names))) if db[names_yt]["subset"] == "test"]
+    dgam_train = [yt for yt in youtube_ids if db[yt]["subset"] == "train"]
+    dgam_test = [yt for yt in youtube_ids if db[yt]["subset"] == "test"]
     _write(out / "classes.txt", "\n".join(classes) + "\n")
     _write(out / "gt.json", _gt_json(db))
     _write(out / "split_train.txt", "\n".join(train) + "\n")
