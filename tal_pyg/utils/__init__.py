@@ -1,4 +1,3 @@
-from tal_pyg.utils.device import resolve_device
 from tal_pyg.utils.io import atomic_open, atomic_torch_save, atomic_write_json, atomic_write_text
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "resolve_device"]
+__all__ = ["atomic_open", "atomic_write_text", "atomic_write_json", "atomic_torch_save"]
