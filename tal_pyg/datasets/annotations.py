@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from tal_pyg.evaluation.ground_truth import (
-    VideoRecord,
+    DatabaseEntry,
     parse_database,
     read_ambiguous_file,
     read_database,
@@ -58,7 +58,7 @@ class VideoAnnotation:
         return sorted({lab for _, _, lab in self.instances})
 
 
-def _video_annotation(record: VideoRecord) -> VideoAnnotation:
+def _video_annotation(record: DatabaseEntry) -> VideoAnnotation:
     """The dataset view of a validated entry: ``Ambiguous`` instances set apart."""
     labels = None if record.video_labels is None else list(record.video_labels)
     va = VideoAnnotation(subset=record.subset, duration=record.duration, video_labels=labels)
@@ -70,7 +70,7 @@ def _video_annotation(record: VideoRecord) -> VideoAnnotation:
     return va
 
 
-def _video_annotations(records: Dict[str, VideoRecord]) -> Dict[str, VideoAnnotation]:
+def _video_annotations(records: Dict[str, DatabaseEntry]) -> Dict[str, VideoAnnotation]:
     return {str(video): _video_annotation(r) for video, r in records.items()}
 
 

@@ -9,9 +9,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tal_pyg.models.base import SnippetSeconds, WTALHead, check_labels, config_from, normalise_labels
-from tal_pyg.models.basnet import _check_positive, _Conv1dTime
+from tal_pyg.models.base import (
+    SnippetSeconds,
+    WTALHead,
+    check_labels,
+    check_positive_ints,
+    config_from,
+    normalise_labels,
+)
 from tal_pyg.models.functional import gather_mean, masked_topk_indices, masked_topk_mean, ratio_k
+from tal_pyg.models.layers import Conv1dTime
 from tal_pyg.postprocess import (
     DEFAULT_ACT_THRESHOLDS,
     generate_proposals,
@@ -60,7 +67,7 @@ class BaMConfig:
 
 
     def __post_init__(self) -> None:
-        _check_positive(self, ("hidden_channels", "kernel_size", "upsample", "min_length"))
+        check_positive_ints(self, ("hidden_channels", "kernel_size", "upsample", "min_length"))
         if self.kernel_size % 2 != 1:
             raise ValueError(f"BaMConfig.kernel_size must be odd (same-length output), got {self.kernel_size}")
         for n in ("dropout", "magnitude_dropout"):
@@ -106,8 +113,8 @@ class BaMHead(WTALHead):
     def __init__(self, in_channels: int, num_classes: int, config: Optional[BaMConfig] = None) -> None:
         super().__init__(in_channels, num_classes)
         self.config = cfg = config_from(config, BaMConfig, "BaMHead")
-        self.embedding = _Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
-        self.classifier = _Conv1dTime(cfg.hidden_channels, num_classes, 1, bias=False)
+        self.embedding = Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.classifier = Conv1dTime(cfg.hidden_channels, num_classes, 1, bias=False)
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Dict[str, Tensor]:

@@ -186,3 +186,11 @@ def config_from(config: Any, cls: type, where: str) -> Any:
     if not isinstance(config, cls):
         raise TypeError(f"{where}: config must be a {cls.__name__}, got {type(config).__name__}")
     return config
+
+
+def check_positive_ints(config: Any, names: Sequence[str]) -> None:
+    """``ValueError`` unless every field ``names`` of the head config ``config`` is an int >= 1."""
+    for n in names:
+        v = getattr(config, n)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{type(config).__name__}.{n} must be a positive int, got {v!r}")

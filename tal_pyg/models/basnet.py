@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tal_pyg.models.base import SnippetSeconds, WTALHead, check_labels, config_from, normalise_labels
+from tal_pyg.models.base import (
+    SnippetSeconds,
+    WTALHead,
+    check_labels,
+    check_positive_ints,
+    config_from,
+    normalise_labels,
+)
 from tal_pyg.models.functional import masked_topk_mean, ratio_k
+from tal_pyg.models.layers import Conv1dTime
 from tal_pyg.postprocess import DEFAULT_ACT_THRESHOLDS, ProposalConfig, cas_to_proposals
 
 
@@ -46,7 +54,7 @@ class BaSNetConfig:
 
 
     def __post_init__(self) -> None:
-        _check_positive(self, ("filter_hidden_channels", "hidden_channels", "kernel_size", "upsample"))
+        check_positive_ints(self, ("filter_hidden_channels", "hidden_channels", "kernel_size", "upsample"))
         if self.kernel_size % 2 != 1:
             raise ValueError(f"BaSNetConfig.kernel_size must be odd (same-length output), got {self.kernel_size}")
         if not 0.0 <= self.dropout < 1.0:
@@ -63,23 +71,6 @@ class BaSNetConfig:
             score_weight=self.video_score_weight, min_length=self.min_length, nms_threshold=self.nms_threshold,
             nms_length_offset=self.nms_length_offset, soft_nms=self.soft_nms, soft_nms_sigma=self.soft_nms_sigma,
         )
-
-
-def _check_positive(cfg: Any, names: Tuple[str, ...]) -> None:
-    for n in names:
-        v = getattr(cfg, n)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{type(cfg).__name__}.{n} must be a positive int, got {v!r}")
-
-
-class _Conv1dTime(nn.Conv1d):
-    """``nn.Conv1d`` on ``[B, T, D]`` tensors (time second), zero padding to keep ``T``."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=bias)
-
-    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
-        return super().forward(x.transpose(1, 2)).transpose(1, 2)
 
 
 class BaSNetHead(WTALHead):
@@ -115,12 +106,12 @@ class BaSNetHead(WTALHead):
         self.proposal_config = cfg.proposal_config()
         slope = cfg.negative_slope
         self.filter_module = nn.Sequential(
-            _Conv1dTime(in_channels, cfg.filter_hidden_channels, 1), nn.LeakyReLU(slope),
-            _Conv1dTime(cfg.filter_hidden_channels, 1, 1), nn.Sigmoid(),
+            Conv1dTime(in_channels, cfg.filter_hidden_channels, 1), nn.LeakyReLU(slope),
+            Conv1dTime(cfg.filter_hidden_channels, 1, 1), nn.Sigmoid(),
         )
-        self.cas_conv1 = _Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
-        self.cas_conv2 = _Conv1dTime(cfg.hidden_channels, cfg.hidden_channels, cfg.kernel_size)
-        self.cas_classifier = _Conv1dTime(cfg.hidden_channels, num_classes + 1, 1, bias=False)
+        self.cas_conv1 = Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.cas_conv2 = Conv1dTime(cfg.hidden_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.cas_classifier = Conv1dTime(cfg.hidden_channels, num_classes + 1, 1, bias=False)
         self.act = nn.LeakyReLU(slope)
         self.dropout = nn.Dropout(cfg.dropout)
 

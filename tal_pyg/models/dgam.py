@@ -14,10 +14,10 @@ from tal_pyg.models.base import (
     TrainingPhase,
     WTALHead,
     check_labels,
+    check_positive_ints,
     config_from,
     normalise_labels,
 )
-from tal_pyg.models.basnet import _check_positive
 from tal_pyg.postprocess import (
     gaussian_kernel_1d,
     gaussian_smooth_1d,
@@ -74,7 +74,7 @@ class DGAMConfig:
 
 
     def __post_init__(self) -> None:
-        _check_positive(self, ("num_streams", "attention_hidden_channels", "latent_channels",
+        check_positive_ints(self, ("num_streams", "attention_hidden_channels", "latent_channels",
                                "cvae_hidden_channels", "upsample"))
         for name in ("stream_names", "fg_weights", "recon_weights", "stream_weights", "segment_thresholds"):
             if len(getattr(self, name)) != self.num_streams:

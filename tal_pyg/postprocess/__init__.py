@@ -11,7 +11,7 @@ BaS-Net recipe (:class:`ProposalConfig`) end to end.
 """
 from tal_pyg.postprocess.contrast import SCORE_FORMS, outer_inner_scores
 from tal_pyg.postprocess.grouping import consecutive_runs
-from tal_pyg.postprocess.nms import class_nms, soft_nms, temporal_iou
+from tal_pyg.postprocess.nms import class_nms, soft_nms
 from tal_pyg.postprocess.normalize import minmax_normalize
 from tal_pyg.postprocess.proposals import (
     DEFAULT_ACT_THRESHOLDS,
@@ -41,6 +41,5 @@ __all__ = [
     "soft_nms",
     "steps_to_seconds",
     "suppress",
-    "temporal_iou",
     "upsample_linear",
 ]
