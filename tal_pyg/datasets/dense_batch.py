@@ -1,4 +1,5 @@
-r"""Padded ``[B, T_max, D]`` batches of videos for the WTAL heads (Contract 5).
+r"""Padded ``[B, T_max, D]`` batches of videos for the WTAL heads (the input of
+:class:`~tal_pyg.models.WTALHead`).
 
 Videos of different lengths are stacked with :func:`torch_geometric.utils.to_dense_batch`:
 ``x[b, t]`` is snippet ``t`` of video ``b`` for ``t < lengths[b]`` and zero padding after it,

@@ -17,7 +17,8 @@ attribute          shape / type      meaning
 ``gt_labels``      ``[K]`` long      class of each segment
 =================  ================  ==============================================================
 
-Snippet ``t`` covers seconds ``[t * snippet_seconds, (t + 1) * snippet_seconds)`` (SPEC §6).
+Snippet ``t`` covers seconds ``[t * snippet_seconds, (t + 1) * snippet_seconds)``
+(docs/method.md#snippets-seconds-and-sampling).
 No per-video attribute name contains ``index`` (PyG's batching would shift it).
 
 Opening a dataset reads annotations, lists folders and reads ``.npy`` *headers* only

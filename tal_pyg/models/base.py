@@ -1,4 +1,5 @@
-"""The interface every weakly-supervised temporal action localisation head implements (Contract 4)."""
+"""The interface every weakly-supervised temporal action localisation head implements
+(docs/index.md#python-api)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,8 @@
-"""BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020), SPEC §5.1."""
+"""BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020).
+
+Decisions where the papers are silent: docs/method.md#host-frameworks; departures from the released code:
+docs/departures.md.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +35,7 @@ class BaSNetConfig:
     # video score and losses
     topk_ratio: float = 8.0  # k = max(1, T // 8) snippets in the top-k mean
     norm_weight: float = 1e-4  # alpha of the L1 norm of the foreground weights
-    # localisation (SPEC §5.1)
+    # localisation (docs/method.md#host-frameworks)
     class_threshold: float = 0.25  # classes with p_supp >= 0.25
     argmax_if_none: bool = False  # reference code: no fallback when no class passes
     act_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS  # 0, 0.025, ..., 0.225 on the normalised CAS
@@ -83,7 +87,7 @@ class _Conv1dTime(nn.Conv1d):
 
 
 class BaSNetHead(WTALHead):
-    r"""BaS-Net (SPEC §5.1): a filter module predicts a foreground weight per snippet; a shared CAS module
+    r"""BaS-Net (docs/method.md#host-frameworks): a filter module predicts a foreground weight per snippet; a shared CAS module
     scores the original features (base branch, with a background class) and the filtered features
     (suppression branch, where the background class should vanish).
 
@@ -168,7 +172,7 @@ class BaSNetHead(WTALHead):
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        """SPEC §5.1 localisation on the suppression-branch CAS (min-max normalised per class over the
+        """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS (min-max normalised per class over the
         real snippets, the bounds clamped at 0 as in the reference code)."""
         cas = output["cas_supp"].detach().double().cpu().numpy()[..., : self.num_classes]
         scores = self.video_scores(output).detach().double().cpu().numpy()

@@ -1,4 +1,4 @@
-"""ACGNet as a plug-in for any WTAL head (SPEC §3-4, issue 5)."""
+"""ACGNet as a plug-in for any WTAL head (paper Eq. 5-8; docs/method.md#plugging-into-a-host)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
