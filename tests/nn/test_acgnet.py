@@ -1,19 +1,15 @@
-"""ACGNet against a dense T x T reference of Eq. 5-7 built from tests/graph/acg_reference.py."""
+"""ACGNet against a dense T x T reference of Eq. 5-7 built from tests/_reference/acg.py."""
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
-from acg_reference import dense_acg  # noqa: E402
-
-from tal_pyg.graph import build_action_complement_graph  # noqa: E402
-from tal_pyg.nn import HAS_TORCH_SPARSE, ACGNet  # noqa: E402
+from tal_pyg.graph import build_action_complement_graph
+from tal_pyg.nn import HAS_TORCH_SPARSE, ACGNet
+from tests._reference.acg import dense_acg
 
 GRAPH = dict(k=5, threshold=0.3, z=3)
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _reference import generate_ref
+from tests._reference.postprocess import generate_ref
 
 from tal_pyg.postprocess import (
     DEFAULT_ACT_THRESHOLDS,
