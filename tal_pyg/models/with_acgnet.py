@@ -30,7 +30,7 @@ class WithACGNet(WTALHead):
     uses their sum (the ``"sum"`` fusion's :math:`F'`).
 
     The head's code is not touched: anything implementing :class:`WTALHead` works, e.g. this custom head
-    (the default :meth:`WTALHead.predict` localises on ``output["cas"]``):
+    (the default :meth:`WTALHead.predict` localises on :meth:`WTALHead.cas`, ``output["cas"]``):
 
     >>> import torch, torch.nn.functional as F
     >>> from tal_pyg.models import WTALHead, WithACGNet
@@ -106,7 +106,7 @@ class WithACGNet(WTALHead):
         enhanced = []
         for s, ((lo, hi), acg) in enumerate(zip(self.input_streams, self.acgnets)):
             xs = x[..., lo:hi]
-            xe, edge_index, edge_weight = acg.forward_dense(xs, mask)
+            xe, edge_index, edge_weight = acg.forward_batch(xs, mask)
             enhanced.append(xe)
             extra.update({f"acgnet_input_{s}": xs, f"acgnet_output_{s}": xe,
                           f"acgnet_edge_index_{s}": edge_index, f"acgnet_edge_weight_{s}": edge_weight})
@@ -155,6 +155,9 @@ class WithACGNet(WTALHead):
     def video_scores(self, output: Dict[str, Tensor]) -> Tensor:
         return self.head.video_scores(output)
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        return self.head.cas(output)
+
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
         return self.head.predict(output, snippet_seconds, lengths)
@@ -198,7 +201,8 @@ def _build_acgnets(spec: AcgnetSpec, streams: List[Tuple[int, int]]) -> List[ACG
         kwargs = dict(spec)
         if "in_channels" in kwargs:
             raise ValueError("WithACGNet: acgnet_kwargs must not set in_channels (it follows from the head)")
-        factor = ACGNet(1, **kwargs).out_channels  # output width per input channel (1, or 2-3 with concat)
+        # output width per input channel (1, or 2-3 with concat)
+        factor = ACGNet.output_channels(1, **{k: kwargs[k] for k in ("fusion", "use_avg", "use_gcn") if k in kwargs})
         acgnets = []
         for w in widths:
             if w % factor:

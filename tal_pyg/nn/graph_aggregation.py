@@ -192,10 +192,6 @@ class GraphAggregation(MessagePassing):
             edge_index = sparse_adjacency(edge_index, edge_weight, x.size(0), self.sparse_backend)
         return self.propagate(edge_index, x=x)
 
-    def message(self, x_j: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:  # pragma: no cover
-        # only reached in PyG's explain mode; the fused path below is the one used
-        return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
-
     def message_and_aggregate(self, adj_t: Adjacency, x: Tensor) -> Tensor:
         return sparse_matmul(adj_t, x)
 

@@ -18,7 +18,7 @@ def build_model(cfg: ExperimentConfig, in_channels: int, num_classes: int) -> to
     if not acg.enabled:
         return head_cls(in_channels, num_classes, cfg.head_config())
     # output width per input channel: 1 (sum), or 1 + use_avg + use_gcn (concat)
-    width_factor = ACGNet(1, **acg.module_kwargs()).out_channels
+    width_factor = ACGNet.output_channels(1, fusion=acg.fusion, use_avg=acg.use_avg, use_gcn=acg.use_gcn)
     head = head_cls(in_channels * width_factor, num_classes, cfg.head_config())
     return WithACGNet(head, acg.module_kwargs(), epm_weight=acg.epm_weight, epm_reduction=acg.epm_reduction)
 
