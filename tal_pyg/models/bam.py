@@ -165,6 +165,11 @@ class BaMHead(WTALHead):
     def video_scores(self, output: Dict[str, Tensor]) -> Tensor:
         return output["score_act"]
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        """The softmax CAS ``[B, T, C]`` (localisation multiplies it by the normalised magnitude,
+        :meth:`localization_scores`)."""
+        return output["cas_softmax"]
+
     def localization_scores(self, output: Dict[str, Tensor], b: int, n: int) -> Tuple[np.ndarray, np.ndarray]:
         r"""The two sequences BaM localises with, for video ``b`` (first ``n`` snippets):
 

@@ -170,11 +170,15 @@ class BaSNetHead(WTALHead):
         """Suppression-branch video probabilities of the ``C`` action classes: ``[B, C]``."""
         return output["score_supp"][:, : self.num_classes]
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        """The suppression-branch CAS of the ``C`` action classes (background left out): ``[B, T, C]``."""
+        return output["cas_supp"][..., : self.num_classes]
+
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
         """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS (min-max normalised per class over the
         real snippets, the bounds clamped at 0 as in the reference code)."""
-        cas = output["cas_supp"].detach().double().cpu().numpy()[..., : self.num_classes]
+        cas = self.cas(output).detach().double().cpu().numpy()
         scores = self.video_scores(output).detach().double().cpu().numpy()
         return [
             cas_to_proposals(cas[b, :n], scores[b], sec, self.proposal_config)

@@ -301,6 +301,14 @@ class DGAMHead(WTALHead):
                             device=output["video_logits"].device)
         return torch.einsum("s,sbc->bc", w / w.sum(), self.stream_probabilities(output))
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        r"""The weighted T-CAM fused over the streams, ``[B, T, C]``:
+        :math:`\sum_s w_s \lambda_{s,t} \sigma(\mathrm{tCAM}_{s,t,c}) / \sum_s w_s` (``stream_weights``)."""
+        tcam = output["tcam"][..., : self.num_classes]  # [S, B, T, C]
+        w = torch.as_tensor(self.config.stream_weights, dtype=tcam.dtype, device=tcam.device)
+        weighted = output["attention"].unsqueeze(-1) * torch.sigmoid(tcam)
+        return torch.einsum("s,sbtc->btc", w / w.sum(), weighted)
+
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
         r"""DGAM localisation (docs/method.md#host-frameworks), per stream ``s`` and selected class ``c`` (classes with probability
