@@ -72,7 +72,7 @@ class DenseBatch:
                 if default is None:
                     raise ValueError(f"DenseBatch.from_data_list: a video has no {name!r}")
                 vals = [default(d) if v is None else v for d, v in zip(data_list, vals)]
-            return torch.tensor([float(v) for v in vals], dtype=torch.float64)
+            return torch.tensor([float(v) for v in vals], dtype=torch.float64)  # type: ignore[arg-type]
 
         snippet_seconds = column("snippet_seconds")
         durations = column("duration", default=lambda d: d.x.size(0) * float(d.snippet_seconds))

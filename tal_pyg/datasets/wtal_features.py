@@ -299,7 +299,7 @@ class WTALFeatures(Dataset):
         if len(lengths) > 1:
             desc = ", ".join(f"{src.describe()} has {sh[0]}" for src, sh in zip(sources, shapes))
             raise _VideoError(f"RGB/flow length mismatch for video {rec.name!r}: {desc} snippets")
-        return _Item(rec, sources, shapes[0][0], label_ids), shapes
+        return _Item(rec, sources, shapes[0][0], label_ids), shapes  # type: ignore[return-value]
 
     def _check_shape(self, src: StreamSource, shape: Tuple[int, ...], dtype: np.dtype) -> None:
         if dtype.hasobject:

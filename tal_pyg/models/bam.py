@@ -186,8 +186,9 @@ class BaMHead(WTALHead):
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        """BaM localisation (docs/method.md#host-frameworks): proposals from thresholds on the CAS (outer-inner contrast on the thresholded CAS)
-        and on the magnitude (contrast on the CAS as is), merged, then class-wise NMS."""
+        """BaM localisation (docs/method.md#host-frameworks): proposals from thresholds on the CAS
+        (outer-inner contrast on the thresholded CAS) and on the magnitude (contrast on the CAS as is),
+        merged, then class-wise NMS."""
         cfg = self.config
         scores = self.video_scores(output).detach().double().cpu().numpy()
         B, T = output["cas"].shape[:2]

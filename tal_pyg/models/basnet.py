@@ -87,9 +87,9 @@ class _Conv1dTime(nn.Conv1d):
 
 
 class BaSNetHead(WTALHead):
-    r"""BaS-Net (docs/method.md#host-frameworks): a filter module predicts a foreground weight per snippet; a shared CAS module
-    scores the original features (base branch, with a background class) and the filtered features
-    (suppression branch, where the background class should vanish).
+    r"""BaS-Net (docs/method.md#host-frameworks): a filter module predicts a foreground weight per
+    snippet; a shared CAS module scores the original features (base branch, with a background class)
+    and the filtered features (suppression branch, where the background class should vanish).
 
     .. math::
         w_t = \sigma(W_2\,\mathrm{LReLU}(W_1 f_t)),\quad
@@ -176,8 +176,9 @@ class BaSNetHead(WTALHead):
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS (min-max normalised per class over the
-        real snippets, the bounds clamped at 0 as in the reference code)."""
+        """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS
+        (min-max normalised per class over the real snippets, the bounds clamped at 0 as in the
+        reference code)."""
         cas = self.cas(output).detach().double().cpu().numpy()
         scores = self.video_scores(output).detach().double().cpu().numpy()
         return [

@@ -155,8 +155,9 @@ class DGAMHead(WTALHead):
         \mathcal{L}_{cvae} = 10\,\omega(i) \big(\mathrm{MSE}(D(z, \lambda), x) + 0.1\,
         \mathrm{KL}(\mathcal{N}(\mu, \sigma^2) \Vert \mathcal{N}(\lambda, I))\big),\ z \sim q(z \mid x, \lambda)
 
-    (``omega(i)``: linear warm-up). Two training phases (:class:`~tal_pyg.models.base.TrainingPhase`): ``"cvae"`` (CVAE parameters; the
-    attention and features are constants) and ``"model"`` (classifier + attention; the CVAE is only used).
+    (``omega(i)``: linear warm-up). Two training phases (:class:`~tal_pyg.models.base.TrainingPhase`):
+    ``"cvae"`` (CVAE parameters; the attention and features are constants) and ``"model"``
+    (classifier + attention; the CVAE is only used).
 
     Args:
         in_channels: ``D``, split into ``num_streams`` equal streams (``[RGB | flow]`` for I3D).
@@ -311,8 +312,8 @@ class DGAMHead(WTALHead):
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        r"""DGAM localisation (docs/method.md#host-frameworks), per stream ``s`` and selected class ``c`` (classes with probability
-        ``> 0.1`` in that stream), on sequences upsampled ``x20``:
+        r"""DGAM localisation (docs/method.md#host-frameworks), per stream ``s`` and selected class
+        ``c`` (classes with probability ``> 0.1`` in that stream), on sequences upsampled ``x20``:
 
         * ``wtCAM_s = lambda_s * sigmoid(tCAM_s)``; active where
           ``(1 - mix) * wtCAM_s + mix * lambda_s^2 > threshold_s``;

@@ -1,7 +1,7 @@
 """ACGNet as a plug-in for any WTAL head (paper Eq. 5-8; docs/method.md#plugging-into-a-host)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import torch
@@ -94,8 +94,9 @@ class WithACGNet(WTALHead):
 
     @property
     def input_streams(self) -> List[Tuple[int, int]]:
-        out, lo = [], 0
-        for a in self.acgnets:
+        out: List[Tuple[int, int]] = []
+        lo = 0
+        for a in cast(List[ACGNet], list(self.acgnets)):
             out.append((lo, lo + a.in_channels))
             lo += a.in_channels
         return out
@@ -139,6 +140,7 @@ class WithACGNet(WTALHead):
                             ps.reshape(B * T), reduction=self.epm_reduction,
                             num_graphs=B if self.epm_reduction == "sum" else None)
             total = term if total is None else total + term
+        assert total is not None  # at least one stream (checked in __init__)
         return total
 
     def loss(self, output: Dict[str, Tensor], y: Tensor, phase: str = "model") -> Dict[str, Tensor]:

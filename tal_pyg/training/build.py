@@ -38,9 +38,11 @@ def build_optimizers(model: torch.nn.Module, optim: OptimConfig) -> Dict[str, to
 def make_optimizer(params: List[torch.nn.Parameter], optim: OptimConfig) -> torch.optim.Optimizer:
     name = optim.optimizer.lower()
     if name == "adam":
-        return torch.optim.Adam(params, lr=optim.lr, betas=tuple(optim.betas), weight_decay=optim.weight_decay)
+        return torch.optim.Adam(params, lr=optim.lr, betas=(optim.betas[0], optim.betas[1]),
+                                weight_decay=optim.weight_decay)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=optim.lr, betas=tuple(optim.betas), weight_decay=optim.weight_decay)
+        return torch.optim.AdamW(params, lr=optim.lr, betas=(optim.betas[0], optim.betas[1]),
+                                 weight_decay=optim.weight_decay)
     if name == "sgd":
         return torch.optim.SGD(params, lr=optim.lr, momentum=optim.momentum, weight_decay=optim.weight_decay)
     raise ValueError(f"optim.optimizer: unknown optimiser {optim.optimizer!r} (adam, adamw or sgd)")

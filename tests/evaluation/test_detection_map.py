@@ -1,4 +1,5 @@
-"""detection_map: hand-worked cases of the evaluation rules (docs/method.md#evaluation), properties, and the loop reference on random inputs."""
+"""detection_map: hand-worked cases of the evaluation rules (docs/method.md#evaluation), properties,
+and the loop reference on random inputs."""
 from __future__ import annotations
 
 import random

@@ -75,8 +75,8 @@ def test_resume_gives_identical_weights_and_metrics(run, tiny_features, tmp_path
         assert torch.equal(a["model"][k], b["model"][k]), k
     drop = ("train_seconds_this_session", "test_seconds")
     assert {k: v for k, v in m_full.items() if k not in drop} == {k: v for k, v in m_part.items() if k not in drop}
-    strip = lambda p: [{k: v for k, v in json.loads(l).items() if k not in drop}  # noqa: E731
-                       for l in (p / "metrics.jsonl").read_text().splitlines()]
+    strip = lambda p: [{k: v for k, v in json.loads(line).items() if k not in drop}  # noqa: E731
+                       for line in (p / "metrics.jsonl").read_text().splitlines()]
     assert strip(full) == strip(part)
     assert (full / "predictions.json").read_text() == (part / "predictions.json").read_text()
 
