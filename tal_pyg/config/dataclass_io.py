@@ -50,7 +50,7 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
         if value not in args:
             raise ConfigError(_choice_error(path, value, args))
         return value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, Mapping):
@@ -117,7 +117,7 @@ def from_dict(cls: Type[T], data: Mapping[str, Any], path: str = "") -> T:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path or cls.__name__}: expected a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(fields))
     if unknown:
         where = f"{path}." if path else ""

@@ -102,7 +102,7 @@ class DataConfig:
 
 @dataclass
 class ACGNetConfig:
-    """ACGNet plug-in (SPEC §2-4). ``enabled: false`` trains the bare head."""
+    """ACGNet plug-in (paper Eq. 1-8; decisions in docs/method.md). ``enabled: false`` trains the bare head."""
 
     enabled: bool = False
     k: int = 50

@@ -459,7 +459,8 @@ def load_ambiguous(
         out = {}
         for vid, segs in source.items():
             out[str(vid)] = to_segments(
-                list(segs), lambda i, vid=vid: f"ambiguous[{vid!r}][{i}]", "ambiguous segments"
+                list(segs), lambda i, vid=vid: f"ambiguous[{vid!r}][{i}]",  # type: ignore[misc]
+                "ambiguous segments"
             )
         return out
     return read_ambiguous_file(source)

@@ -137,7 +137,7 @@ def iter_snippets(
             if prev_gray is not None:
                 flow_buf.append(center_crop(flow(prev_gray, gray), crop))
         else:  # repeated source frame: identical image, zero motion
-            gray = prev_gray
+            gray = prev_gray  # type: ignore[assignment]  # a repeat always follows a decoded frame
             flow_buf.append(np.zeros((crop, crop, 2), np.float32))
         prev_frame, prev_gray = frame, gray
         rgb_buf.append(center_crop(resized, crop))

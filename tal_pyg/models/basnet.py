@@ -1,4 +1,8 @@
-"""BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020), SPEC §5.1."""
+"""BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020).
+
+Decisions where the papers are silent: docs/method.md#host-frameworks; departures from the released code:
+docs/departures.md.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +43,7 @@ class BaSNetConfig:
     # video score and losses
     topk_ratio: float = 8.0  # k = max(1, T // 8) snippets in the top-k mean
     norm_weight: float = 1e-4  # alpha of the L1 norm of the foreground weights
-    # localisation (SPEC §5.1)
+    # localisation (docs/method.md#host-frameworks)
     class_threshold: float = 0.25  # classes with p_supp >= 0.25
     argmax_if_none: bool = False  # reference code: no fallback when no class passes
     act_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS  # 0, 0.025, ..., 0.225 on the normalised CAS
@@ -74,9 +78,9 @@ class BaSNetConfig:
 
 
 class BaSNetHead(WTALHead):
-    r"""BaS-Net (SPEC §5.1): a filter module predicts a foreground weight per snippet; a shared CAS module
-    scores the original features (base branch, with a background class) and the filtered features
-    (suppression branch, where the background class should vanish).
+    r"""BaS-Net (docs/method.md#host-frameworks): a filter module predicts a foreground weight per
+    snippet; a shared CAS module scores the original features (base branch, with a background class)
+    and the filtered features (suppression branch, where the background class should vanish).
 
     .. math::
         w_t = \sigma(W_2\,\mathrm{LReLU}(W_1 f_t)),\quad
@@ -157,11 +161,16 @@ class BaSNetHead(WTALHead):
         """Suppression-branch video probabilities of the ``C`` action classes: ``[B, C]``."""
         return output["score_supp"][:, : self.num_classes]
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        """The suppression-branch CAS of the ``C`` action classes (background left out): ``[B, T, C]``."""
+        return output["cas_supp"][..., : self.num_classes]
+
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        """SPEC §5.1 localisation on the suppression-branch CAS (min-max normalised per class over the
-        real snippets, the bounds clamped at 0 as in the reference code)."""
-        cas = output["cas_supp"].detach().double().cpu().numpy()[..., : self.num_classes]
+        """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS
+        (min-max normalised per class over the real snippets, the bounds clamped at 0 as in the
+        reference code)."""
+        cas = self.cas(output).detach().double().cpu().numpy()
         scores = self.video_scores(output).detach().double().cpu().numpy()
         return [
             cas_to_proposals(cas[b, :n], scores[b], sec, self.proposal_config)

@@ -2,7 +2,7 @@ r"""Post-processing: from per-snippet class activations to scored temporal propo
 
 Proposals are float64 arrays ``[P, 4]`` with columns ``(class_index, score, start_s, end_s)``; a
 proposal over (upsampled) steps ``[s, e]`` spans ``[s * delta, (e + 1) * delta)`` seconds with
-``delta = snippet_seconds / upsample`` (SPEC §6).
+``delta = snippet_seconds / upsample`` (docs/method.md#snippets-seconds-and-sampling).
 
 Pipeline of one video: :func:`select_classes` -> :func:`minmax_normalize` -> :func:`generate_proposals`
 (:func:`upsample_linear`, :func:`consecutive_runs` over all (class, threshold) rows at once,

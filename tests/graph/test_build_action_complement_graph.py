@@ -1,17 +1,12 @@
-"""build_action_complement_graph against the dense reference of tests/graph/acg_reference.py."""
+"""build_action_complement_graph against the dense reference of tests/_reference/acg.py."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from acg_reference import dense_acg, edges_to_dense  # noqa: E402
-
-from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph  # noqa: E402
+from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
+from tests._reference.acg import dense_acg, edges_to_dense
 
 
 def assert_matches_reference(x, **kwargs):
