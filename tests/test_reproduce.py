@@ -66,6 +66,8 @@ def test_run_resume_and_aggregate(tmp_path):
     md = (tmp_path / "res" / "table1.md").read_text()
     assert "| BaS-Net | 2 |" in md and "14.5 ± 0.7" in md
     assert "| Δ (ours) | | +5.0" in md  # +ACGNet row minus baseline row
+    # paired over the two seeds: every seed gains exactly 5, so the interval is [5, 5]
+    assert "| BaS-Net + ACGNet | 2 | +5.0 [+5.0, +5.0] | +5.0 [+5.0, +5.0] | yes |" in md
     assert "26.8" in md  # the paper's BaS-Net* mAP@0.5 next to ours
 
 
@@ -183,3 +185,47 @@ def test_entry_script_lists_a_grid(tmp_path, capsys, monkeypatch):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "todo  basnet_s0: synthetic-small_basnet.yaml  seed 0" and len(lines) == 6
     assert lines[-1].startswith("todo  dgam_acgnet_s0: synthetic-small_dgam_acgnet.yaml")
+
+
+def test_protocol_grid_shares_baselines():
+    grid = reproduce.cells_for("protocol", seeds=3)
+    assert len(grid) == 2 * 3 * (len(reproduce.grids.PROTOCOL_BASES) + len(reproduce.grids.PROTOCOL_ACGNET))
+    rows = {c.row for c in grid}
+    for c in grid:
+        if c.info["acgnet"]:
+            base = f"{c.info['head']}/{c.info['base']}/baseline"
+            assert base in rows
+            # an ACGNet cell differs from its baseline by the graph settings only
+            assert c.overrides[:-2] == reproduce.grids.PROTOCOL_BASES[c.info["base"]]
+            assert c.overrides[-2:] == [f"model.acgnet.k={c.info['k']}", f"model.acgnet.z={c.info['z']}"]
+    paper = next(c for c in grid if c.name == "bam_acg_paper-r3_s0")
+    assert paper.config == "synthetic-small_bam_acgnet.yaml"
+    assert {"data.num_segments=300", "optim.lr=1e-4", "optim.iterations=3000", "model.acgnet.k=21",
+            "model.acgnet.z=10"} <= set(paper.overrides)
+
+
+def test_protocol_report_pairs_with_its_baseline(tmp_path, monkeypatch):
+    grid = [c for c in reproduce.cells_for("protocol", seeds=2)
+            if c.info["head"] == "basnet" and c.info["base"] == "P0"]
+
+    def runner(cell, out):
+        out.mkdir(parents=True, exist_ok=True)
+        gain = (10 - cell.info["z"]) * 0.5 if cell.info["acgnet"] else 0.0  # larger Z, smaller gain
+        mAP = [(20.0 + 2 * cell.seed + gain + i) / 100 for i in range(7)]
+        (out / "metrics.jsonl").write_text(json.dumps({"iteration": 1, "split": "val", "average_mAP": 0.2}) + "\n")
+        (out / "eval.json").write_text(json.dumps({"tiou_thresholds": TIOUS, "mAP": mAP, "average_mAP": sum(mAP) / 7,
+                                                   "classification_mAP": 0.9, "selected_iteration": 1}))
+        return {"cpu_seconds": 1.0}
+
+    purity = {c.row: 0.9 - 0.02 * c.info["z"] for c in grid if c.info["acgnet"]}
+    monkeypatch.setattr(sys.modules["studies.aggregate"], "protocol_graph_statistics",
+                        lambda cells, runs_root: {r: {"action_purity": p, "mean_edge_distance": 20.0}
+                                                  for r, p in purity.items()})
+    reproduce.run_study("protocol", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
+                        runner=runner, log=lambda *_: None)
+    md = (tmp_path / "res" / "protocol.md").read_text()
+    assert "| P0 | z1 | 10 | 1 | 2 |" in md and "+4.5 [+4.5, +4.5]" in md  # (10 - 1) * 0.5 on every seed
+    assert "| P0 | z10 | 10 | 10 | 2 |" in md and "+0.0 [+0.0, +0.0]" in md
+    assert "Pearson r = +1.00 (5 cells)" in md
+    data = json.loads((tmp_path / "res" / "protocol.json").read_text())
+    assert set(data["graph_stats"]) == set(purity)

@@ -27,8 +27,11 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
         summary["notes"] = notes
     if study == "table2-tuning":
         summary["selected"] = {head: rows[key]["info"] for head, key in select_by_validation(rows).items()}
+    graph_stats = protocol_graph_statistics(cells, runs_root) if study == "protocol" else None
+    if graph_stats:
+        summary["graph_stats"] = graph_stats
     atomic_write_json(results_dir / f"{study}.json", summary)
-    md = render_markdown(study, rows, len(records), len(cells), notes)
+    md = render_markdown(study, rows, len(records), len(cells), notes, graph_stats)
     atomic_write_text(results_dir / f"{study}.md", md)
     if study in ("table3", "lambda") and records:
         try:
@@ -37,3 +40,32 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
             pass
     return summary
 
+
+
+def protocol_graph_statistics(cells: Sequence[Cell], runs_root: Path) -> Dict[str, Any]:
+    """Graph statistics of every ACGNet row of the protocol study (training split), cached in
+    ``<runs_root>/protocol/graph_stats.json`` keyed by the data and graph settings (no training needed)."""
+    from tal_pyg.config import load_config
+    from tal_pyg.utils.io import atomic_write_json
+
+    from .grids import CONFIGS
+
+    from .analyses import graph_statistics
+
+    path = Path(runs_root) / "protocol" / "graph_stats.json"
+    cache = json.loads(path.read_text()) if path.is_file() else {}
+    out, changed = {}, False
+    for c in cells:
+        if not c.info.get("acgnet") or c.row in out:
+            continue
+        cfg = load_config(str(CONFIGS / c.config), overrides=list(c.overrides))
+        a = cfg.model.acgnet
+        key = (f"{cfg.data.dataset} seed={cfg.data.synthetic_seed} T={cfg.data.num_segments} k={a.k} "
+               f"lambda={a.threshold} alpha={a.alpha} z={a.z} graph={a.graph}")
+        if key not in cache:
+            cache[key] = graph_statistics(c.config, "train", c.overrides)
+            changed = True
+        out[c.row] = cache[key]
+    if changed:
+        atomic_write_json(path, cache)
+    return out

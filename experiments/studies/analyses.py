@@ -9,49 +9,45 @@ from .grids import CONFIGS
 
 def graph_statistics(preset_config: str = "synthetic-small_basnet_acgnet.yaml", split: str = "train",
                      overrides: Sequence[str] = (), max_videos: Optional[int] = None) -> Dict[str, Any]:
-    """ACG statistics of a config's graph settings on its dataset, on the sequences the model sees.
+    """ACG statistics (:class:`tal_pyg.graph.statistics.GraphStatistics`) of a config's graph settings on its
+    dataset, on the sequences the model sees: uniformly sampled to ``data.num_segments`` on the training
+    split (the deterministic counterpart of the training sampling), the test-time sampling on the test split.
 
-    Mean in-degree, share of isolated snippets, mean temporal distance ``|i - j|`` of the edges, and the
-    share of edges joining two steps with the same label (background = one label; step labels by
-    :func:`tal_pyg.datasets.snippet_labels.snippet_labels`).
+    Mean in-degree, share of isolated snippets, mean temporal distance ``|i - j|`` of the edges, the share
+    of edges joining two steps with the same label (background = one label; step labels by
+    :func:`tal_pyg.datasets.snippet_labels.snippet_labels`) and the action purity.
     """
-    import torch
-
     from tal_pyg.config import load_config
     from tal_pyg.datasets.snippet_labels import snippet_labels
     from tal_pyg.graph import build_action_complement_graph
+    from tal_pyg.graph.statistics import GraphStatistics
     from tal_pyg.training import data as data_mod
 
     cfg = load_config(str(CONFIGS / preset_config), overrides=list(overrides))
     a = cfg.model.acgnet
     ds = data_mod.open_split(cfg.data, split, log=lambda *_: None)
-    tf = data_mod.eval_transform(cfg.data)
-    n_nodes = n_edges = n_iso = 0
-    dist = same = same_act = act_edges = 0.0
+    if split == "train":
+        from tal_pyg.transforms import UniformSampling
+
+        tf = UniformSampling(cfg.data.num_segments)
+    else:
+        tf = data_mod.eval_transform(cfg.data)
+    stats = GraphStatistics(class_names=ds.class_names)
     n = len(ds) if max_videos is None else min(max_videos, len(ds))
     for i in range(n):
         d = ds[i]
         d = tf(d) if tf is not None else d
         T = d.x.shape[0]
-        ei, ew = build_action_complement_graph(d.x, k=a.k, threshold=a.threshold, alpha=a.alpha, z=a.z,
-                                               graph=a.graph)
-        lab = snippet_labels(d.gt_segments, d.gt_labels, T, float(d.snippet_seconds))
-        n_nodes += T
-        n_edges += ei.shape[1]
-        n_iso += int((torch.bincount(ei[1], minlength=T) == 0).sum())
-        if ei.shape[1]:
-            dist += float((ei[0] - ei[1]).abs().float().sum())
-            eq = lab[ei[0]] == lab[ei[1]]
-            same += float(eq.sum())
-            tgt_act = lab[ei[1]] >= 0
-            act_edges += float(tgt_act.sum())
-            same_act += float((eq & tgt_act).sum())
+        ei, _ = build_action_complement_graph(d.x, k=a.k, threshold=a.threshold, alpha=a.alpha, z=a.z,
+                                              graph=a.graph)
+        stats.update(ei, T, snippet_labels(d.gt_segments, d.gt_labels, T, float(d.snippet_seconds)))
+    s = stats.summary()
     return {
         "config": preset_config, "split": split, "videos": n, "T": cfg.data.num_segments,
         "k": a.k, "threshold": a.threshold, "alpha": a.alpha, "z": a.z, "graph": a.graph,
-        "mean_in_degree": n_edges / max(1, n_nodes), "isolated_fraction": n_iso / max(1, n_nodes),
-        "mean_edge_distance": dist / max(1, n_edges), "same_label_edge_fraction": same / max(1, n_edges),
-        "same_class_fraction_of_edges_into_action": same_act / max(1, act_edges),
+        "mean_in_degree": s["mean_in_degree"], "isolated_fraction": s["isolated_fraction"],
+        "mean_edge_distance": s["mean_edge_distance"], "same_label_edge_fraction": s["same_label_edge_fraction"],
+        "same_class_fraction_of_edges_into_action": s["action_purity"], "action_purity": s["action_purity"],
     }
 
 

@@ -8,6 +8,8 @@
     python experiments/reproduce.py --study table2-tuning        # validation sweep of BaS-Net / BaM training values
     python experiments/reproduce.py --study table2 --seeds 6     # anet-like-small (DGAM, BaS-Net, BaM x +-ACGNet)
     python experiments/reproduce.py --study incompleteness       # post-hoc: harder snippets (occlusion 50-95 %)
+    python experiments/reproduce.py --study protocol --seeds 3   # BaS-Net/BaM +- ACGNet: Z, K, up-sampling, lr
+                                                                 # (docs/protocol.md)
     python experiments/reproduce.py --study graphstats           # ACG statistics on the benchmark (no training)
     options: --preset small|full  --max-cells N  --time-budget SECONDS  --shard K/N  --threads N  --list
              --aggregate-only

@@ -12,7 +12,28 @@ RUNS_ROOT = ROOT / "runs" / "reproduce"  # default folder of the run folders (``
 
 # table2-tuning: the head-specific auxiliary loss weight swept next to dropout and weight decay
 TABLE2_TUNING_AUX = {"basnet": ("norm_weight", (1e-4, 1e-5, 0.0)), "bam": ("um_weight", (5e-4, 5e-5))}
-STUDIES = ("table1", "table2", "table2-tuning", "table3", "table4", "lambda", "epm", "incompleteness")
+STUDIES = ("table1", "table2", "table2-tuning", "table3", "table4", "lambda", "epm", "incompleteness", "protocol")
+
+#: The protocol study (docs/protocol.md): the data/optimisation variants, each with its own baseline cell,
+#: as overrides of the synthetic-small configs (P0 = today's protocol: T = 100, lr 1e-3 x 300 iterations).
+PROTOCOL_BASES = {
+    "P0": [],
+    "T300": ["data.num_segments=300"],
+    "lr1e-4": ["optim.lr=1e-4", "optim.iterations=3000", "train.eval_every=500", "train.checkpoint_every=500"],
+    "T300+lr1e-4": ["data.num_segments=300", "optim.lr=1e-4", "optim.iterations=3000", "train.eval_every=500",
+                    "train.checkpoint_every=500"],
+}
+#: ACGNet cells: (name, base, K, Z). One factor at a time from P0 (K = 10, Z = 10), the up-sampled
+#: protocol with K and Z scaled to keep their meaning in snippets, and the paper's values mapped to the
+#: benchmark (rule 1 of docs/protocol.md) at r = 3 and r = 1 positions per snippet.
+PROTOCOL_ACGNET = (
+    ("z1", "P0", 10, 1), ("z3", "P0", 10, 3), ("z5", "P0", 10, 5), ("z10", "P0", 10, 10),
+    ("k7", "P0", 7, 10),
+    ("T300", "T300", 30, 30),
+    ("lr1e-4", "lr1e-4", 10, 10),
+    ("paper-r3", "T300+lr1e-4", 21, 10),
+    ("paper-r1", "lr1e-4", 7, 3),
+)
 
 
 @dataclass
@@ -142,6 +163,17 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
                 for s in range(seeds):
                     out.append(Cell(study, f"{key}_s{s}", key, _cfg(p, head, acg), [f"data.root={data}"], s,
                                     {"head": head, "acgnet": acg}))
+    elif study == "protocol":
+        for head in ("basnet", "bam"):
+            for base, ov in PROTOCOL_BASES.items():
+                for s in range(seeds):
+                    out.append(Cell(study, f"{head}_{base}_s{s}", f"{head}/{base}/baseline", _cfg(p, head, False),
+                                    list(ov), s, {"head": head, "acgnet": False, "base": base}))
+            for name, base, k, z in PROTOCOL_ACGNET:
+                for s in range(seeds):
+                    out.append(Cell(study, f"{head}_acg_{name}_s{s}", f"{head}/{base}/{name}", _cfg(p, head, True),
+                                    [*PROTOCOL_BASES[base], f"model.acgnet.k={k}", f"model.acgnet.z={z}"], s,
+                                    {"head": head, "acgnet": True, "base": base, "variant": name, "k": k, "z": z}))
     else:
         raise ValueError(f"unknown study {study!r}")
     return out

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 from .grids import TABLE2_TUNING_AUX
 from .paper import GRAPH_LABELS, HEAD_NAMES, PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3, PAPER_TABLE4, TIOUS
-from .summary import select_by_validation
+from .summary import paired_row_difference, select_by_validation
 
 
 def _fmt(ms, digits: int = 1) -> str:
@@ -66,8 +66,47 @@ def _shape_lines(rows) -> List[str]:
     return lines
 
 
+def _protocol_lines(rows: Dict[str, Dict[str, Any]], tious, graph_stats: Dict[str, Any]) -> List[str]:
+    """Per head: each cell against the baseline of its data/optimisation (paired over seeds), with the
+    graph statistics of its setting; then the correlation of edge purity with the gain."""
+    from tal_pyg.evaluation.paired import pearson
+
+    lines: List[str] = []
+    i5 = min(range(len(tious)), key=lambda i: abs(tious[i] - 0.5))
+    purity, gain = [], []
+    for head in ("basnet", "bam"):
+        mine = {k: r for k, r in rows.items() if r["info"]["head"] == head}
+        if not mine:
+            continue
+        lines += [f"**{HEAD_NAMES[head]}**", "",
+                  "| base | cell | K | Z | seeds | test @0.5 | test avg | val avg | Δ avg vs base [95 %] | "
+                  "Δ val avg | action purity | mean \\|i − j\\| |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for key, r in mine.items():
+            info = r["info"]
+            base = rows.get(f"{head}/{info['base']}/baseline")
+            d = dv = None
+            if info["acgnet"] and base is not None:
+                d, dv = paired_row_difference(r, base), paired_row_difference(r, base, "val")
+            g = graph_stats.get(key) or {}
+            if d is not None and g.get("action_purity") is not None:
+                purity.append(g["action_purity"])
+                gain.append(d.mean)
+            pur, dist = g.get("action_purity"), g.get("mean_edge_distance")
+            lines.append(
+                f"| {info['base']} | {info.get('variant', 'baseline')} | {info.get('k', '')} | {info.get('z', '')} | "
+                f"{r['n']} | {_fmt(r['mAP'][i5])} | {_fmt(r['average'])} | {_fmt(r['val'])} | "
+                f"{'' if d is None else d.format()} | {'' if dv is None else dv.format()} | "
+                f"{'' if pur is None else f'{100 * pur:.1f} %'} | {'' if dist is None else f'{dist:.1f}'} |")
+        lines.append("")
+    if len(purity) >= 3:
+        lines += [f"Correlation over the ACGNet cells of both heads between the action purity of the graph "
+                  f"(training split, as the model sees it) and the paired test gain in average mAP: Pearson "
+                  f"r = {pearson(purity, gain):+.2f} ({len(purity)} cells).", ""]
+    return lines
+
+
 def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, total: int,
-                    notes: Optional[str] = None) -> str:
+                    notes: Optional[str] = None, graph_stats: Optional[Dict[str, Any]] = None) -> str:
     anet = study in ("table2", "table2-tuning")
     bench = "anet-like-small, D = 256" if anet else "thumos-like-small, D = 256"
     split = "validation split selects, test split reported" if study == "table2-tuning" else "test split"
@@ -86,6 +125,7 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines += [_row_line(k, r) for k, r in rows.items()]
     elif study in ("table1", "table2", "epm", "incompleteness"):
         lines.append(_header(tious))
+        paired: List[tuple] = []
         for key, r in rows.items():
             label = key
             if study in ("table1", "table2", "incompleteness"):
@@ -97,6 +137,16 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
                 if b:
                     d = " | ".join(f"{(a[0] - c[0]):+.1f}" for a, c in zip(r["mAP"], b["mAP"]))
                     lines.append(f"| Δ (ours) | | {d} | {r['average'][0] - b['average'][0]:+.1f} | | | |")
+                    paired.append((label, b, r))
+        if paired:
+            lines += ["", "Paired differences (+ ACGNet − baseline, same seeds), mean [95 % paired-t interval]:", "",
+                      "| method | seeds | Δ @0.5 | Δ avg | significant (avg) |", "|---|---|---|---|---|"]
+            i5 = min(range(len(tious)), key=lambda i: abs(tious[i] - 0.5))
+            for label, b, r in paired:
+                d5, da = paired_row_difference(r, b, "mAP", i5), paired_row_difference(r, b)
+                if da is not None and d5 is not None:
+                    lines.append(f"| {label} | {da.n} | {d5.format()} | {da.format()} | "
+                                 f"{'yes' if da.significant else 'no'} |")
         if study in ("table1", "table2"):
             paper = PAPER_TABLE1 if study == "table1" else PAPER_TABLE2
             where = "ActivityNet1.2" if study == "table2" else "THUMOS'14"
@@ -162,6 +212,8 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines += ["", "Paper (Figure 4, values only in the figure): at every λ, top-K plus the threshold beats the "
                   "threshold alone; best at λ = 0.85 with K = 50 (T = 750).", "", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
+    elif study == "protocol":
+        lines += _protocol_lines(rows, tious, graph_stats or {})
     lines += _shape_lines(rows)
     if notes:
         lines += ["", "## Notes", "", notes]

@@ -1,19 +1,9 @@
 """Statistics over the seeds of each row of a study, and the validation-only choice of the tuning study."""
 from __future__ import annotations
 
-import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
-
-def mean_std(values: Sequence[Optional[float]]) -> Tuple[Optional[float], Optional[float]]:
-    """Mean and sample standard deviation of the values that are not ``None`` (std 0 for one value;
-    ``(None, None)`` for none)."""
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return None, None
-    m = sum(vals) / len(vals)
-    s = math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
-    return m, s
+from tal_pyg.evaluation.paired import mean_std
 
 
 def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
@@ -37,6 +27,9 @@ def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any
                           for k in ("proposals_per_video", "top10_mean_length_s", "mean_best_tiou", "gt_mean_length_s",
                                     "share_gt_best_tiou_ge_0.5")},
             "tious": recs[0]["tiou_thresholds"],
+            # per seed (for paired differences between rows trained with the same seeds)
+            "by_seed": {str(r["seed"]): {"average": r["test_average_mAP"], "mAP": r["test_mAP"],
+                                         "val": r["val_average_mAP"]} for r in recs},
             "info": {k: v for k, v in recs[0].items() if k not in ("cell", "seed", "test_mAP", "losses", "proposals", "epm_weight_used")
                      and not k.endswith("mAP") and k not in ("cpu_seconds", "wall_seconds", "run_dir",
                                                              "selected_iteration", "tiou_thresholds")},
@@ -68,3 +61,22 @@ def select_by_validation(rows: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
             best[head] = (score, key)
     return {head: key for head, (_, key) in best.items()}
 
+
+
+def paired_row_difference(treatment: Dict[str, Any], baseline: Dict[str, Any], metric: str = "average",
+                          index: Optional[int] = None):
+    """Paired-t difference ``treatment - baseline`` over the seeds both rows have (``metric`` ``average``,
+    ``val`` or ``mAP`` with ``index``); ``None`` without a common seed."""
+    from tal_pyg.evaluation.paired import paired_difference
+
+    seeds = [s for s in treatment["by_seed"] if s in baseline["by_seed"]]
+
+    def get(row: Dict[str, Any], s: str) -> Optional[float]:
+        v = row["by_seed"][s][metric]
+        return v[index] if index is not None else v
+
+    pairs = [(get(treatment, s), get(baseline, s)) for s in seeds]
+    pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+    if not pairs:
+        return None
+    return paired_difference([a for a, _ in pairs], [b for _, b in pairs])

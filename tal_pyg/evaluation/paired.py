@@ -20,7 +20,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-__all__ = ["PairedDifference", "mean_std", "paired_difference", "student_t_quantile"]
+__all__ = ["PairedDifference", "mean_std", "paired_difference", "pearson", "student_t_quantile"]
 
 
 def mean_std(values: Sequence[Optional[float]]) -> Tuple[Optional[float], Optional[float]]:
@@ -117,3 +117,15 @@ def paired_difference(treatment: Sequence[float], baseline: Sequence[float],
     half = student_t_quantile(1 - (1 - confidence) / 2, n - 1) * s / math.sqrt(n)
     low, high = m - half, m + half
     return PairedDifference(n, m, s, low, high, confidence, bool(low > 0 or high < 0))
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    r"""Pearson correlation :math:`\sum (x - \bar x)(y - \bar y) / \sqrt{\sum (x - \bar x)^2 \sum (y - \bar y)^2}`
+    (``nan`` when either sequence is constant)."""
+    if len(x) != len(y) or len(x) < 2:
+        raise ValueError(f"pearson: need two sequences of equal length >= 2, got {len(x)} and {len(y)}")
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else float("nan")

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from tal_pyg.evaluation.paired import mean_std, paired_difference, student_t_quantile
+from tal_pyg.evaluation.paired import mean_std, paired_difference, pearson, student_t_quantile
 
 # two-sided 95 % critical values t_{0.975, df} from standard statistical tables
 T_TABLE = {1: 12.706, 2: 4.303, 4: 2.776, 5: 2.571, 9: 2.262, 29: 2.045}
@@ -52,3 +52,14 @@ def test_bad_input():
         paired_difference([], [])
     with pytest.raises(ValueError, match="p must be"):
         student_t_quantile(0.3, 4)
+
+
+def test_pearson():
+    import numpy as np
+
+    x, y = [1.0, 2.0, 4.0, 7.0], [2.0, 1.0, 5.0, 6.5]
+    assert pearson(x, y) == pytest.approx(float(np.corrcoef(x, y)[0, 1]))
+    assert pearson(x, [-2 * v for v in x]) == pytest.approx(-1.0)
+    assert math.isnan(pearson(x, [1.0] * 4))
+    with pytest.raises(ValueError, match="equal length"):
+        pearson([1.0], [2.0])
