@@ -35,6 +35,35 @@ SYNTHETIC_PRESET_OF = {
 }
 
 
+#: values of ``data.test_sampling`` (see :class:`DataConfig`)
+TEST_SAMPLING_RULES = ("auto", "uniform", "all", "cap", "clamp")
+
+
+def released_test_sampling(head: str, tiou_preset: str) -> Dict[str, Any]:
+    """The test-time sampling of the head's released code, as ``data`` keys (docs/departures.md).
+
+    BaS-Net: every video uniformly to ``T`` steps (up- or down-sampled); UM/BaM: all ``L`` snippets
+    when ``L <= T``, else uniformly to ``T``; DGAM: ``min(max(L, 50), 400)`` steps on THUMOS'14 and
+    ``min(max(L, 2), 200)`` on ActivityNet1.2 (chosen by ``tiou_preset == "activitynet"``). Heads
+    without a released rule get BaS-Net's.
+    """
+    if head == "bam":
+        return {"test_sampling": "cap"}
+    if head == "dgam":
+        lo, hi = (2, 200) if tiou_preset == "activitynet" else (50, 400)
+        return {"test_sampling": "clamp", "test_min_segments": lo, "test_num_segments": hi}
+    return {"test_sampling": "uniform"}
+
+
+def released_selection_metric(head: str, tiou_preset: str) -> str:
+    """The model-selection metric of the head's released code (it selects on the test set): BaS-Net the
+    mAP averaged over tIoU 0.1:0.9, UM/BaM over 0.1:0.7, DGAM mAP@0.5 on THUMOS'14; on ActivityNet1.2
+    (``tiou_preset == "activitynet"``) the average over 0.5:0.95 for all."""
+    if tiou_preset == "activitynet":
+        return "average"
+    return {"basnet": "average@thumos14-full", "bam": "average@thumos14", "dgam": "mAP@0.5"}.get(head, "average")
+
+
 @dataclass
 class DataConfig:
     """Where the features are and how videos are sampled.
@@ -57,8 +86,13 @@ class DataConfig:
     train_split: str = "train"
     test_split: str = "test"
     num_segments: int = 750  # T: training videos are sampled to T snippets (random-perturbed)
-    test_sampling: str = "uniform"  # "uniform" (to test_num_segments) | "all" (every snippet)
-    test_num_segments: Optional[int] = None  # defaults to num_segments
+    # Test-time sampling (docs/departures.md): "auto" = the head's released rule, filled in when the
+    # experiment config is built (released_test_sampling); "uniform": every video to test_num_segments
+    # steps (BaS-Net); "all": every snippet; "cap": every snippet up to test_num_segments, longer videos
+    # down-sampled (UM/BaM); "clamp": to min(max(L, test_min_segments), test_num_segments) steps (DGAM).
+    test_sampling: str = "auto"
+    test_num_segments: Optional[int] = None  # "uniform" / "cap": defaults to num_segments; "clamp": upper bound
+    test_min_segments: Optional[int] = None  # "clamp": lower bound
     val_fraction: float = 0.1  # validation videos carved from the training split (model selection)
     tiou_preset: str = "thumos14"  # "thumos14" | "thumos14-full" | "activitynet"
     tiou_thresholds: Optional[List[float]] = None  # overrides the preset
@@ -67,8 +101,18 @@ class DataConfig:
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
             raise ConfigError(f"data.dataset: unknown dataset {self.dataset!r} (one of {', '.join(DATASETS)})")
-        if self.test_sampling not in ("uniform", "all"):
-            raise ConfigError(f"data.test_sampling: expected 'uniform' or 'all', got {self.test_sampling!r}")
+        if self.test_sampling not in TEST_SAMPLING_RULES:
+            raise ConfigError(f"data.test_sampling: expected one of {', '.join(TEST_SAMPLING_RULES)}, "
+                              f"got {self.test_sampling!r}")
+        for key in ("test_num_segments", "test_min_segments"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise ConfigError(f"data.{key}: expected >= 1, got {getattr(self, key)}")
+        if self.test_sampling == "clamp" and (self.test_min_segments is None or self.test_num_segments is None):
+            raise ConfigError("data.test_sampling: 'clamp' needs data.test_min_segments and data.test_num_segments")
+        if (self.test_sampling == "clamp" and self.test_min_segments is not None and self.test_num_segments is not None
+                and self.test_min_segments > self.test_num_segments):
+            raise ConfigError(f"data.test_min_segments ({self.test_min_segments}) must not exceed "
+                              f"data.test_num_segments ({self.test_num_segments})")
         if self.on_error not in ("raise", "skip"):
             raise ConfigError(f"data.on_error: expected 'raise' or 'skip', got {self.on_error!r}")
         if not 0.0 <= self.val_fraction < 1.0:
@@ -135,6 +179,9 @@ class TrainConfig:
     # "last" (the final iteration), or "test-oracle" (the original repositories' protocol: best checkpoint
     # on the test set; reported as such).
     selection: str = "val"
+    # The number the selection maximises: "auto" = under test-oracle the head's released metric
+    # (released_selection_metric), otherwise "average"; or "average", "average@<tIoU preset>", "mAP@<t>".
+    selection_metric: str = "auto"
     eval_batch_size: int = 8
     num_threads: Optional[int] = None  # torch.set_num_threads; None = torch's default
     deterministic: bool = False  # torch.use_deterministic_algorithms (GPU runs)
@@ -143,6 +190,13 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.selection not in ("val", "last", "test-oracle"):
             raise ConfigError(f"train.selection: expected val, last or test-oracle, got {self.selection!r}")
+        if self.selection_metric != "auto":
+            from tal_pyg.evaluation.selection import parse_selection_metric
+
+            try:
+                parse_selection_metric(self.selection_metric)
+            except ValueError as e:
+                raise ConfigError(f"train.selection_metric: {e}") from None
 
 
 @dataclass
@@ -152,6 +206,18 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        # "auto" settings become the head's released values here, so that the saved config.yaml says
+        # what runs (docs/departures.md)
+        if self.data.test_sampling == "auto":
+            for key, value in released_test_sampling(self.model.head, self.data.tiou_preset).items():
+                if key == "test_sampling" or getattr(self.data, key) is None:
+                    setattr(self.data, key, value)
+            self.data.__post_init__()
+        if self.train.selection_metric == "auto":
+            self.train.selection_metric = (released_selection_metric(self.model.head, self.data.tiou_preset)
+                                           if self.train.selection == "test-oracle" else "average")
 
     def head_config(self) -> Any:
         """The head's own typed config dataclass, built from ``model.head_config``."""
