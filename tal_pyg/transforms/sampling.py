@@ -98,6 +98,13 @@ class UniformSampling(BaseTransform):
 class RandomPerturbedSampling(BaseTransform):
     r"""Resample ``x [T, D]`` to ``[N, D]`` with one random snippet per bin (training).
 
+    .. math::
+        \lfloor i T / N \rfloor \le idx_i \le \max(\lfloor i T / N \rfloor, \lceil (i + 1) T / N \rceil - 1)
+
+    i.e. a snippet that meets bin ``[i T / N, (i + 1) T / N)``. The released BaS-Net / UM / DGAM
+    ``random_perturb`` draws from ``[floor(i T / N), floor((i + 1) T / N)]``, which also includes the first
+    snippet of the next bin (docs/departures.md: a deliberate departure).
+
     Args:
         num_segments: output length ``N`` (BaS-Net: 750 on THUMOS'14).
         generator: optional :class:`torch.Generator` (default: torch's global generator, which
