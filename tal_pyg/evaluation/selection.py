@@ -44,9 +44,13 @@ class SelectionMetric:
         if predictions is None or ground_truth is None:
             raise ValueError(f"selection metric {self.name}: the evaluation lacks tIoU thresholds "
                              f"{self.tious.tolist()} and no predictions were given to compute them")
+        import warnings
+
         from tal_pyg.evaluation.detection import detection_map
 
-        res = detection_map(ground_truth, predictions, tiou_thresholds=self.tious, ambiguous=ambiguous)
+        with warnings.catch_warnings():  # the same predictions were just evaluated (and warned about)
+            warnings.simplefilter("ignore")
+            res = detection_map(ground_truth, predictions, tiou_thresholds=self.tious, ambiguous=ambiguous)
         return float(res.average_mAP)
 
 
