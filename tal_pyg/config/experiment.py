@@ -45,7 +45,7 @@ Dataset = Literal["thumos14", "activitynet12", "features", "synthetic", "synthet
 Layout = Literal["auto", "basnet", "wtalc", "dgam"]
 Modality = Literal["all", "rgb", "flow"]
 OnError = Literal["raise", "skip"]
-TestSampling = Literal["uniform", "all"]
+TestSampling = Literal["auto", "uniform", "all", "cap", "clamp"]
 TIoUPreset = Literal["thumos14", "thumos14-full", "activitynet"]
 GraphVariant = Literal["full", "similarity", "similarity_minus_temporal", "temporal_only"]
 Fusion = Literal["sum", "concat"]
@@ -61,6 +61,35 @@ SYNTHETIC_PRESET_OF = {
     "synthetic-anet": "anet-like",
     "synthetic-anet-small": "anet-like-small",
 }
+
+
+#: values of ``data.test_sampling`` (see :class:`DataConfig`)
+TEST_SAMPLING_RULES = get_args(TestSampling)
+
+
+def released_test_sampling(head: str, tiou_preset: str) -> Dict[str, Any]:
+    """The test-time sampling of the head's released code, as ``data`` keys (docs/departures.md).
+
+    BaS-Net: every video uniformly to ``T`` steps (up- or down-sampled); UM/BaM: all ``L`` snippets
+    when ``L <= T``, else uniformly to ``T``; DGAM: ``min(max(L, 50), 400)`` steps on THUMOS'14 and
+    ``min(max(L, 2), 200)`` on ActivityNet1.2 (chosen by ``tiou_preset == "activitynet"``). Heads
+    without a released rule get BaS-Net's.
+    """
+    if head == "bam":
+        return {"test_sampling": "cap"}
+    if head == "dgam":
+        lo, hi = (2, 200) if tiou_preset == "activitynet" else (50, 400)
+        return {"test_sampling": "clamp", "test_min_segments": lo, "test_num_segments": hi}
+    return {"test_sampling": "uniform"}
+
+
+def released_selection_metric(head: str, tiou_preset: str) -> str:
+    """The model-selection metric of the head's released code (it selects on the test set): BaS-Net the
+    mAP averaged over tIoU 0.1:0.9, UM/BaM over 0.1:0.7, DGAM mAP@0.5 on THUMOS'14; on ActivityNet1.2
+    (``tiou_preset == "activitynet"``) the average over 0.5:0.95 for all."""
+    if tiou_preset == "activitynet":
+        return "average"
+    return {"basnet": "average@thumos14-full", "bam": "average@thumos14", "dgam": "mAP@0.5"}.get(head, "average")
 
 
 @dataclass
@@ -85,8 +114,13 @@ class DataConfig:
     train_split: str = "train"
     test_split: str = "test"
     num_segments: int = 750  # T: training videos are sampled to T snippets (random-perturbed)
-    test_sampling: TestSampling = "uniform"  # "uniform" (to test_num_segments) | "all" (every snippet)
-    test_num_segments: Optional[int] = None  # defaults to num_segments
+    # Test-time sampling (docs/departures.md): "auto" = the head's released rule, filled in when the
+    # experiment config is built (released_test_sampling); "uniform": every video to test_num_segments
+    # steps (BaS-Net); "all": every snippet; "cap": every snippet up to test_num_segments, longer videos
+    # down-sampled (UM/BaM); "clamp": to min(max(L, test_min_segments), test_num_segments) steps (DGAM).
+    test_sampling: TestSampling = "auto"
+    test_num_segments: Optional[int] = None  # "uniform" / "cap": defaults to num_segments; "clamp": upper bound
+    test_min_segments: Optional[int] = None  # "clamp": lower bound
     val_fraction: float = 0.1  # validation videos carved from the training split (model selection)
     tiou_preset: TIoUPreset = "thumos14"
     tiou_thresholds: Optional[List[float]] = None  # overrides the preset
@@ -94,6 +128,15 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         check_choices(self, "data")
+        for key in ("test_num_segments", "test_min_segments"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise ConfigError(f"data.{key}: expected >= 1, got {getattr(self, key)}")
+        if self.test_sampling == "clamp" and (self.test_min_segments is None or self.test_num_segments is None):
+            raise ConfigError("data.test_sampling: 'clamp' needs data.test_min_segments and data.test_num_segments")
+        if (self.test_sampling == "clamp" and self.test_min_segments is not None and self.test_num_segments is not None
+                and self.test_min_segments > self.test_num_segments):
+            raise ConfigError(f"data.test_min_segments ({self.test_min_segments}) must not exceed "
+                              f"data.test_num_segments ({self.test_num_segments})")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ConfigError(f"data.val_fraction: expected a value in [0, 1), got {self.val_fraction}")
         if self.num_segments < 1:
@@ -158,6 +201,9 @@ class TrainConfig:
     # "last" (the final iteration), or "test-oracle" (the original repositories' protocol: best checkpoint
     # on the test set; reported as such).
     selection: Selection = "val"
+    # The number the selection maximises: "auto" = under test-oracle the head's released metric
+    # (released_selection_metric), otherwise "average"; or "average", "average@<tIoU preset>", "mAP@<t>".
+    selection_metric: str = "auto"
     eval_batch_size: int = 8
     num_threads: Optional[int] = None  # torch.set_num_threads; None = torch's default
     deterministic: bool = False  # torch.use_deterministic_algorithms (GPU runs)
@@ -165,6 +211,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_choices(self, "train")
+        if self.selection_metric != "auto":
+            from tal_pyg.evaluation.selection import parse_selection_metric
+
+            try:
+                parse_selection_metric(self.selection_metric)
+            except ValueError as e:
+                raise ConfigError(f"train.selection_metric: {e}") from None
 
 
 @dataclass
@@ -177,6 +230,16 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         check_choices(self)  # every section, also when built in Python rather than by load_config
+        # "auto" settings become the head's released values here, so that the saved config.yaml says
+        # what runs (docs/departures.md)
+        if self.data.test_sampling == "auto":
+            for key, value in released_test_sampling(self.model.head, self.data.tiou_preset).items():
+                if key == "test_sampling" or getattr(self.data, key) is None:
+                    setattr(self.data, key, value)
+            self.data.__post_init__()
+        if self.train.selection_metric == "auto":
+            self.train.selection_metric = (released_selection_metric(self.model.head, self.data.tiou_preset)
+                                           if self.train.selection == "test-oracle" else "average")
 
     def head_config(self) -> Any:
         """The head's own typed config dataclass, built from ``model.head_config``."""

@@ -27,9 +27,12 @@ from torch import Tensor
 
 __all__ = ["GRAPH_VARIANTS", "DEFAULT_BLOCK_ELEMENTS", "build_action_complement_graph"]
 
-#: Graph variants (paper Table 3): ``full`` = G3 :math:`(A^s + \alpha A^t)/2` (the ACG),
-#: ``similarity`` = G1 :math:`A^s`, ``similarity_minus_temporal`` = G2
-#: :math:`(A^s - \alpha A^t)/2`, ``temporal_only`` = :math:`A^t` (features only fix the length).
+#: Graph variants (paper Table 3): ``full`` = G3 :math:`(A^s + \alpha A^t)/2` (the ACG, Eq. 3),
+#: ``similarity`` = G1 :math:`A^s`, ``similarity_minus_temporal`` = G2 :math:`A^s - \alpha A^t`,
+#: ``temporal_only`` = :math:`A^t` (features only fix the length). Table 3 writes G1 = Gs,
+#: G2 = Gs - Gt, G3 = Gs + Gt; only G3 is defined by an equation (Eq. 3, with its 1/2), so G2 is read
+#: like G1, without the 1/2: ``(A^s - \alpha A^t)/2`` never exceeds 1/2 < lambda = 0.85 and would have
+#: no edge at all, while the paper's G2 column changes with K (docs/departures.md).
 GRAPH_VARIANTS = ("full", "similarity", "similarity_minus_temporal", "temporal_only")
 
 #: Default number of entries of the dense similarity matrix computed at once (``2**25`` =
@@ -112,13 +115,13 @@ def _unit_rows(x: Tensor, dtype: torch.dtype) -> Tensor:
 
 
 def _matrix_scale(graph: str) -> float:
-    """The factor between the computed blocks and ``A``: 2 for Eq. 3 and G2, else 1.
+    """The factor between the computed blocks and ``A``: 2 for Eq. 3, else 1.
 
     The factor 1/2 of Eq. 3 is never applied: multiplying by a power of two is exact, so comparing
     ``2 A`` with ``2 lambda`` selects bit-for-bit the same entries, the row normalisation cancels
     it exactly, and one pass over the dense block is saved.
     """
-    return 2.0 if graph in ("full", "similarity_minus_temporal") else 1.0
+    return 2.0 if graph == "full" else 1.0
 
 
 def _temporal_band(a: Tensor, rows: slice, cols: slice, z: int) -> List[Tuple[int, Tensor]]:

@@ -59,11 +59,13 @@ class BaMConfig:
     class_threshold: float = 0.2  # classes with s_act >= 0.2
     argmax_if_none: bool = True
     cas_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS
+    minmax_clip: bool = True  # released UM: both min-max normalisations are clipped to [0, 1]
     magnitude_thresholds: Tuple[float, ...] = DEFAULT_MAGNITUDE_THRESHOLDS
     upsample: int = 24
     oic_margin_ratio: float = 0.25
     video_score_weight: float = 0.2
-    min_length: int = 2  # upsampled steps: shorter proposals are dropped
+    min_length: int = 2  # upsampled steps: shorter runs are not proposals ...
+    short_runs_in_signal: bool = True  # ... but stay in the thresholded CAS of the contrast (released UM)
     nms_threshold: float = 0.6
     nms_length_offset: float = 1.0  # the reference nms' "+1" length convention (0: plain temporal IoU)
     soft_nms: bool = False
@@ -181,15 +183,17 @@ class BaMHead(WTALHead):
         r"""The two sequences BaM localises with, for video ``b`` (first ``n`` snippets):
 
         * normalised magnitude ``\hat m = clip((m - \bar m^{bkg}) / (\bar m^{act} - \bar m^{bkg}), 0, 1)``
+          (the clip as in the released UM; ``minmax_clip``)
         * CAS = per-class min-max of ``softmax(A) \cdot \hat m``.
 
         Returns ``(cas [n, C], magnitude [n])``.
         """
         mag = output["magnitudes"][b, :n].detach().double().cpu().numpy()
+        clip = self.config.minmax_clip
         mag = minmax_normalize(mag, lower=float(output["magnitude_bkg"][b].detach()),
-                               upper=float(output["magnitude_act"][b].detach()))
+                               upper=float(output["magnitude_act"][b].detach()), clip=clip)
         cas = output["cas_softmax"][b, :n].detach().double().cpu().numpy() * mag[:, None]
-        return minmax_normalize(cas, axis=0), mag
+        return minmax_normalize(cas, axis=0, clip=clip), mag
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
@@ -209,7 +213,8 @@ class BaMHead(WTALHead):
             cas, mag = self.localization_scores(output, b, n)
             common = dict(snippet_seconds=sec, upsample=cfg.upsample, score_form="basnet",
                           margin_ratio=cfg.oic_margin_ratio, outer_weight=1.0,
-                          score_weight=cfg.video_score_weight, min_length=cfg.min_length)
+                          score_weight=cfg.video_score_weight, min_length=cfg.min_length,
+                          short_runs_in_signal=cfg.short_runs_in_signal)
             from_cas = generate_proposals(cas[:, classes], classes, scores[b, classes], cfg.cas_thresholds,
                                           contrast="thresholded", **common)
             from_mag = generate_proposals(cas[:, classes], classes, scores[b, classes], cfg.magnitude_thresholds,

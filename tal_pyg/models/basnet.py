@@ -47,6 +47,7 @@ class BaSNetConfig:
     class_threshold: float = 0.25  # classes with p_supp >= 0.25
     argmax_if_none: bool = False  # reference code: no fallback when no class passes
     act_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS  # 0, 0.025, ..., 0.225 on the normalised CAS
+    minmax_clip: bool = False  # released BaS-Net: the min-max normalised CAS is not clipped to [0, 1] (UM clips)
     upsample: int = 24
     oic_margin_ratio: float = 0.25
     video_score_weight: float = 0.2  # gamma: score = outer-inner contrast + 0.2 * p_supp (real, not binarised)
@@ -70,7 +71,8 @@ class BaSNetConfig:
     def proposal_config(self) -> ProposalConfig:
         return ProposalConfig(
             class_threshold=self.class_threshold, class_threshold_inclusive=True,
-            argmax_if_none=self.argmax_if_none, thresholds=tuple(self.act_thresholds), upsample=self.upsample,
+            argmax_if_none=self.argmax_if_none, thresholds=tuple(self.act_thresholds), minmax_clip=self.minmax_clip,
+            upsample=self.upsample,
             contrast="thresholded", score_form="basnet", margin_ratio=self.oic_margin_ratio, outer_weight=1.0,
             score_weight=self.video_score_weight, min_length=self.min_length, nms_threshold=self.nms_threshold,
             nms_length_offset=self.nms_length_offset, soft_nms=self.soft_nms, soft_nms_sigma=self.soft_nms_sigma,
@@ -167,9 +169,9 @@ class BaSNetHead(WTALHead):
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS
-        (min-max normalised per class over the real snippets, the bounds clamped at 0 as in the
-        reference code)."""
+        """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS, min-max
+        normalised per class over the real snippets with the bounds clamped at 0 and, as in the released
+        code, not clipped to [0, 1] (``minmax_clip``; docs/departures.md)."""
         cas = self.cas(output).detach().double().cpu().numpy()
         scores = self.video_scores(output).detach().double().cpu().numpy()
         return [

@@ -51,7 +51,7 @@ class DGAMConfig:
     #   fg_w * L_fg + bg_w * L_bg + guide_w * L_guide + warm-up * recon_w * L_recon
     fg_pool_eps: float = 1.0  # x_fg = sum(lambda x) / (sum(lambda) + 1) in training (reference code)
     bg_pool_eps: float = 1e-6  # x_bg = sum((1 - lambda) x) / (sum(1 - lambda) + 1e-6)
-    fg_weights: Tuple[float, ...] = (1.5, 1.0)  # reference code, THUMOS'14 (RGB 1.5, flow 1.0)
+    fg_weights: Tuple[float, ...] = (1.0, 1.0)  # released code, THUMOS'14 (a pre-release commit has RGB 1.5)
     bg_weight: float = 0.03
     guide_weight: float = 0.1
     guide_sigma: float = 1.0  # Gaussian smoothing (in snippets) of the temporal CAM of the guide loss

@@ -34,7 +34,9 @@ def minmax_normalize(
         axis: the time axis.
         lower, upper: optional bounds, shape of ``x`` without ``axis`` (or scalars).
         clamp_bounds_at_zero: clamp the computed bounds at 0 (reference-code behaviour).
-        clip: clip the result to ``[0, 1]``.
+        clip: clip the result to ``[0, 1]`` (the released UM/BaM clips; the released BaS-Net does not, so
+            its normalised CAS keeps values below 0 where the sequence's minimum is negative; those values
+            reach the linear up-sampling and shift the threshold crossings: docs/departures.md).
 
     Returns:
         float64 array of the shape of ``x``.

@@ -63,17 +63,20 @@ def generate_proposals(
     outer_weight: float = 1.0,
     score_weight: float = 0.2,
     min_length: int = 1,
+    short_runs_in_signal: bool = True,
 ) -> np.ndarray:
     r"""Multi-threshold proposals of one video, vectorised over (class, threshold).
 
     1. ``activations`` and ``threshold_on`` are upsampled ``upsample`` times (:func:`upsample_linear`).
     2. For every selected class k and threshold :math:`\theta`, the steps with
        ``threshold_on[:, k] > theta`` are grouped into runs of consecutive steps (:func:`consecutive_runs`
-       on one ``[K * N, L]`` boolean matrix); runs shorter than ``min_length`` steps are dropped.
+       on one ``[K * N, L]`` boolean matrix); runs shorter than ``min_length`` steps are not proposals.
     3. Each run is scored by :func:`outer_inner_scores` on the activation of its class, either as is
        (``contrast="raw"``) or with the steps outside the active set of its threshold set to 0
-       (``contrast="thresholded"``, the BaS-Net reference behaviour), plus
-       ``score_weight * class_scores[k]``.
+       (``contrast="thresholded"``, the BaS-Net/UM released behaviour), plus
+       ``score_weight * class_scores[k]``. The active set includes the runs too short to be proposals
+       (``short_runs_in_signal``, as the released UM: such a run in a proposal's margin counts in its
+       outer mean); ``short_runs_in_signal=False`` zeroes them too.
     4. Steps map to seconds by :func:`steps_to_seconds`.
 
     No suppression here: merge the proposals of all branches, then apply :func:`class_nms`.
@@ -91,6 +94,8 @@ def generate_proposals(
         score_form, margin_ratio, outer_weight: see :func:`outer_inner_scores`.
         score_weight: weight of the video-level class score.
         min_length: minimal proposal length in upsampled steps.
+        short_runs_in_signal: keep the runs shorter than ``min_length`` in the thresholded signal
+            (``contrast="thresholded"`` only).
 
     Returns:
         float64 ``[P, 4]`` rows ``(class_index, score, start_s, end_s)``, ordered by class column,
@@ -139,17 +144,21 @@ def generate_proposals(
     active = (sig.T[:, None, :] > th[None, :, None]).reshape(k * n, length)  # row = class * N + threshold
     rows, starts, ends = consecutive_runs(active)
     keep = (ends - starts + 1) >= max(int(min_length), 1)
-    rows, starts, ends = rows[keep], starts[keep], ends[keep]
-    if rows.size == 0:
+    if not short_runs_in_signal:
+        rows, starts, ends = rows[keep], starts[keep], ends[keep]
+        keep = np.ones(rows.shape, dtype=bool)
+    if not keep.any():
         return np.zeros((0, 4), dtype=np.float64)
-    col = rows // n
     raw_cs = np.zeros((k, length + 1), dtype=np.float64)  # prefix sums of each class's activation
     np.cumsum(act.T, axis=1, out=raw_cs[:, 1:])
     if contrast == "thresholded":
-        # the thresholded signal of a row is the activation on that row's runs, 0 elsewhere
-        prefix = _run_prefix_sums(raw_cs, rows, col, starts, ends, length)
+        # the thresholded signal of a row is the activation on that row's runs (all of them, also those
+        # too short to be proposals, unless short_runs_in_signal is off), 0 elsewhere
+        prefix = _run_prefix_sums(raw_cs, rows, rows // n, starts, ends, length)
     else:
         prefix = lambda rr, q: raw_cs[rr // n, q]  # noqa: E731
+    rows, starts, ends = rows[keep], starts[keep], ends[keep]
+    col = rows // n
     score = contrast_from_prefix_sums(prefix, rows, starts, ends, length, form=score_form,
                                       margin_ratio=margin_ratio, outer_weight=outer_weight)
     score = score + score_weight * cscore[col]
@@ -192,6 +201,7 @@ class ProposalConfig:
     class_threshold_inclusive: bool = True
     argmax_if_none: bool = True
     thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS
+    minmax_clip: bool = False  # clip the min-max normalised CAS to [0, 1] (released BaS-Net: no; UM: yes)
     upsample: int = 24
     contrast: str = "thresholded"
     score_form: str = "basnet"
@@ -243,7 +253,7 @@ def cas_to_proposals(
     if classes.size == 0:
         return np.zeros((0, 4), dtype=np.float64)
     if normalize:
-        a = minmax_normalize(a, axis=0)
+        a = minmax_normalize(a, axis=0, clip=cfg.minmax_clip)
     props = generate_proposals(
         a[:, classes], classes, scores[classes], cfg.thresholds, snippet_seconds=snippet_seconds,
         upsample=cfg.upsample, contrast=cfg.contrast, score_form=cfg.score_form,

@@ -166,13 +166,31 @@ def _mix(*values: int) -> int:
     return h % (2**63 - 1)
 
 
-def eval_transform(cfg: DataConfig):
-    """Test-time sampling: uniform to ``test_num_segments`` (default ``num_segments``), or every snippet."""
-    from tal_pyg.transforms import UniformSampling
+def eval_transform(cfg: DataConfig, head: str | None = None):
+    """Test-time sampling of ``cfg.test_sampling`` (docs/departures.md): ``uniform`` to ``N`` steps
+    (BaS-Net), ``cap`` = every snippet up to ``N`` (UM/BaM), ``clamp`` to ``min(max(L, N_min), N)``
+    (DGAM), ``all`` (``None``: no transform); ``N = test_num_segments`` (default ``num_segments``).
+    ``auto`` (a DataConfig outside an ExperimentConfig) needs ``head`` to pick the released rule."""
+    from tal_pyg.config.experiment import released_test_sampling
+    from tal_pyg.transforms import AllSnippets, ClampedUniformSampling, UniformSampling
 
-    if cfg.test_sampling == "all":
+    rule, n_min, n = cfg.test_sampling, cfg.test_min_segments, cfg.test_num_segments
+    if rule == "auto":
+        if head is None:
+            raise ValueError("data.test_sampling is 'auto': pass the head (eval_transform(cfg, head)) or build "
+                             "the config through ExperimentConfig, which fills in the head's rule")
+        released = released_test_sampling(head, cfg.tiou_preset)
+        rule = released["test_sampling"]
+        n_min = n_min or released.get("test_min_segments")
+        n = n or released.get("test_num_segments")
+    n = n or cfg.num_segments
+    if rule == "all":
         return None
-    return UniformSampling(cfg.test_num_segments or cfg.num_segments)
+    if rule == "cap":
+        return AllSnippets(max_snippets=n)
+    if rule == "clamp":
+        return ClampedUniformSampling(n_min or 1, n)
+    return UniformSampling(n)
 
 
 def train_transform(cfg: DataConfig):

@@ -26,6 +26,7 @@ import torch
 
 from tal_pyg.config.dataclass_io import ConfigError, diff_keys, to_dict
 from tal_pyg.config.experiment import RUNTIME_KEYS, ExperimentConfig
+from tal_pyg.evaluation.selection import parse_selection_metric
 from tal_pyg.training import data as data_mod
 from tal_pyg.models import parameter_count
 from tal_pyg.training.build import build_model, build_optimizers
@@ -93,7 +94,8 @@ class Trainer:
             self.selection = "last"
         self.tious = data_mod.tiou_thresholds(dcfg)
         self.train_transform = data_mod.train_transform(dcfg)
-        self.eval_transform = data_mod.eval_transform(dcfg)
+        self.eval_transform = data_mod.eval_transform(dcfg, cfg.model.head)
+        self.selection_metric = parse_selection_metric(tcfg.selection_metric)
         first = self.train_set[self.train_idx[0]]
         self.in_channels = int(first.x.shape[-1])
         self.num_classes = len(self.class_names)
@@ -195,7 +197,8 @@ class Trainer:
             if split == "val":  # a few validation videos need not contain every class that is predicted
                 warnings.filterwarnings("ignore", message=r".*not classes of the evaluated ground truth")
             metrics = evaluate_predictions(preds, gt, self.tious, ambiguous=ambiguous)
-        return {"metrics": metrics, "predictions": preds}
+            selection_value = self.selection_metric.value(metrics, {"results": preds.results}, gt, ambiguous)
+        return {"metrics": metrics, "predictions": preds, "selection_value": selection_value}
 
     def fit(self) -> Dict[str, Any]:
         cfg = self.cfg
@@ -221,10 +224,12 @@ class Trainer:
             if it % cfg.train.log_every == 0 or it == total_iters:
                 self.metrics.write(it, "train", logs)
             if self.selection != "last" and (it % cfg.train.eval_every == 0 or it == total_iters):
-                m = self.evaluate(eval_split)["metrics"]
-                self.metrics.write(it, eval_split, _scalars(m))
-                if m["average_mAP"] > self.best["metric"]:
-                    self.best = {"iteration": it, "metric": float(m["average_mAP"]), "split": eval_split}
+                evaluated = self.evaluate(eval_split)
+                m, value = evaluated["metrics"], evaluated["selection_value"]
+                self.metrics.write(it, eval_split, {**_scalars(m), "selection_value": value})
+                if value > self.best["metric"]:
+                    self.best = {"iteration": it, "metric": value, "split": eval_split,
+                                 "selection_metric": self.selection_metric.name}
                     state = self.state_dict()
                     self._save("best.pt", {k: state[k] for k in
                                            ("config", "class_names", "in_channels", "num_classes", "iteration",
@@ -263,6 +268,7 @@ class Trainer:
             "split": cfg.data.test_split,
             "selection": self.selection,
             "selection_note": SELECTION_LABELS[self.selection],
+            "selection_metric": self.selection_metric.name,
             "selected_iteration": selected_iteration,
             "experiment": cfg.name,
             "head": cfg.model.head,

@@ -1,5 +1,16 @@
 
 from tal_pyg.transforms.action_complement_graph import ActionComplementGraph
-from tal_pyg.transforms.sampling import AllSnippets, RandomPerturbedSampling, UniformSampling
+from tal_pyg.transforms.sampling import (
+    AllSnippets,
+    ClampedUniformSampling,
+    RandomPerturbedSampling,
+    UniformSampling,
+)
 
-__all__ = ["ActionComplementGraph", "AllSnippets", "RandomPerturbedSampling", "UniformSampling"]
+__all__ = [
+    "ActionComplementGraph",
+    "AllSnippets",
+    "ClampedUniformSampling",
+    "RandomPerturbedSampling",
+    "UniformSampling",
+]

@@ -10,12 +10,18 @@ which keeps the mapping back to seconds exact (docs/method.md#snippets-seconds-a
 ``t_factor = 16 T / (25 N)``). ``num_snippets`` (the stored ``T``) is left unchanged.
 Shorter videos (``T < N``) are up-sampled by repeating snippets.
 
-* :class:`UniformSampling` — deterministic: ``idx_i = floor(i T / N)`` (BaS-Net test sampling).
+* :class:`UniformSampling` — deterministic: ``idx_i = floor(i T / N)`` (BaS-Net test sampling: every
+  video to ``N = 750``).
 * :class:`RandomPerturbedSampling` — training: ``idx_i`` drawn uniformly among the snippets that
   meet bin ``[i T / N, (i + 1) T / N)``: ``floor(i T/N) <= idx_i <= max(floor(i T/N), ceil((i+1) T/N) - 1)``;
   the indices are non-decreasing.
 * :class:`AllSnippets` — keeps every snippet (variable length, batch with padding masks); with
-  ``max_snippets`` it samples longer videos uniformly down to that length.
+  ``max_snippets`` it samples longer videos uniformly down to that length (UM/BaM test sampling:
+  ``N = T`` if ``T <= max_snippets`` else ``max_snippets``).
+* :class:`ClampedUniformSampling` — ``N = min(max(T, N_min), N_max)`` and ``idx_i = floor(i T / N)``
+  (DGAM test sampling: ``(50, 400)`` on THUMOS'14, ``(2, 200)`` on ActivityNet1.2).
+
+Which rule each head evaluates with, and why, is in ``docs/departures.md``.
 """
 from __future__ import annotations
 
@@ -62,6 +68,12 @@ def _resample(data: Data, idx: Tensor, num_segments: int) -> Data:
 class UniformSampling(BaseTransform):
     r"""Resample ``x [T, D]`` to ``[N, D]`` at ``idx_i = floor(i T / N)`` (``T == N``: unchanged).
 
+    .. math::
+        x'_i = x_{\lfloor i T / N \rfloor},\quad i = 0, \dots, N - 1,\qquad s' = s\,T / N
+
+    A video shorter than ``N`` is up-sampled by repetition (a 30-snippet video becomes 750 steps, each
+    snippet repeated 25 times): the released BaS-Net evaluates every test video this way at ``N = 750``.
+
     Args:
         num_segments: output length ``N``.
         only_longer: leave videos with ``T <= N`` unchanged (no up-sampling).
@@ -85,6 +97,13 @@ class UniformSampling(BaseTransform):
 
 class RandomPerturbedSampling(BaseTransform):
     r"""Resample ``x [T, D]`` to ``[N, D]`` with one random snippet per bin (training).
+
+    .. math::
+        \lfloor i T / N \rfloor \le idx_i \le \max(\lfloor i T / N \rfloor, \lceil (i + 1) T / N \rceil - 1)
+
+    i.e. a snippet that meets bin ``[i T / N, (i + 1) T / N)``. The released BaS-Net / UM / DGAM
+    ``random_perturb`` draws from ``[floor(i T / N), floor((i + 1) T / N)]``, which also includes the first
+    snippet of the next bin (docs/departures.md: a deliberate departure).
 
     Args:
         num_segments: output length ``N`` (BaS-Net: 750 on THUMOS'14).
@@ -112,8 +131,14 @@ class RandomPerturbedSampling(BaseTransform):
 class AllSnippets(BaseTransform):
     r"""Keep all snippets (identity); with ``max_snippets``, uniformly sample longer videos down.
 
-    Batches of such videos have different lengths: use :class:`tal_pyg.datasets.DenseBatch`
-    (padding + mask).
+    .. math::
+        N = \begin{cases} T & T \le N_{max} \\ N_{max} & T > N_{max} \end{cases},\qquad
+        x'_i = x_{\lfloor i T / N \rfloor}
+
+    ``x [T, D]`` becomes ``[N, D]``; short videos are never up-sampled. With ``max_snippets = T_train``
+    this is the test-time sampling of the released UM/BaM code (``uniform_sampling`` of its
+    ``thumos_features.py``). Batches of such videos have different lengths: use
+    :class:`tal_pyg.datasets.DenseBatch` (padding + mask).
     """
 
     def __init__(self, max_snippets: Optional[int] = None) -> None:
@@ -131,3 +156,47 @@ class AllSnippets(BaseTransform):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_snippets={self.max_snippets})"
+
+
+def clamped_length(length: int, min_segments: int, max_segments: int) -> int:
+    """``min(max(length, min_segments), max_segments)``: the number of steps :class:`ClampedUniformSampling`
+    samples a video of ``length`` snippets to."""
+    return min(max(int(length), int(min_segments)), int(max_segments))
+
+
+class ClampedUniformSampling(BaseTransform):
+    r"""Uniform sampling to a length clamped between two bounds (the released DGAM test sampling).
+
+    .. math::
+        N = \min(\max(T, N_{min}), N_{max}),\qquad x'_i = x_{\lfloor i T / N \rfloor},\quad
+        s' = s\,T / N
+
+    ``x [T, D]`` becomes ``[N, D]``: a video of ``N_min <= T <= N_max`` snippets is kept as it is, a
+    shorter one is up-sampled to ``N_min`` steps by repetition, a longer one down-sampled to ``N_max``.
+    The released DGAM uses ``(N_min, N_max) = (50, 400)`` on THUMOS'14 and ``(2, 200)`` on
+    ActivityNet1.2 (``lib/dataset/dataset.py``).
+
+    Args:
+        min_segments: ``N_min``.
+        max_segments: ``N_max`` (``>= N_min``).
+    """
+
+    def __init__(self, min_segments: int, max_segments: int) -> None:
+        if min_segments <= 0 or max_segments < min_segments:
+            raise ValueError(
+                f"ClampedUniformSampling: expected 0 < min_segments <= max_segments, got {min_segments}, {max_segments}"
+            )
+        self.min_segments = int(min_segments)
+        self.max_segments = int(max_segments)
+
+    def forward(self, data: Data) -> Data:
+        length = data.x.size(0)
+        n = clamped_length(length, self.min_segments, self.max_segments)
+        if n == length:
+            if getattr(data, "num_snippets", None) is None:
+                data.num_snippets = length
+            return data
+        return _resample(data, uniform_indices(length, n), n)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.min_segments}, {self.max_segments})"

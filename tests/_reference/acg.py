@@ -11,7 +11,7 @@ def dense_acg(x, k=50, threshold=0.85, alpha=1.0, z=10, graph="full"):
     """Return (A, keep, A_hat) as T x T arrays for one video x [T, D] (numpy, dtype kept).
 
     Eq. 1: As_ij = f_i . f_j / (max(|f_i|, eps) max(|f_j|, eps));  Eq. 2: At_ij = 1 - max(Z-|i-j|,0)/Z
-    Eq. 3: A = (As + alpha At) / 2;  Eq. 4: keep iff A_ij > lambda and rank_i(j) <= K
+    Eq. 3: A = (As + alpha At) / 2 (G3; G2 = As - alpha At, G1 = As);  Eq. 4: keep iff A_ij > lambda and rank_i(j) <= K
     (ties at the K-th place: smaller j first);  A_hat = A' / rowsum(A'), zero rows stay zero.
     """
     x = np.asarray(x)
@@ -27,8 +27,8 @@ def dense_acg(x, k=50, threshold=0.85, alpha=1.0, z=10, graph="full"):
         a = (a_s + dtype.type(alpha) * a_t) / 2
     elif graph == "similarity":
         a = a_s
-    elif graph == "similarity_minus_temporal":
-        a = (a_s - dtype.type(alpha) * a_t) / 2
+    elif graph == "similarity_minus_temporal":  # G2 = Gs - Gt of Table 3, like G1 = Gs without the 1/2
+        a = a_s - dtype.type(alpha) * a_t
     elif graph == "temporal_only":
         a = a_t.copy()
     else:

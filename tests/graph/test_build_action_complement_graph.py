@@ -236,3 +236,26 @@ def test_chunk_preselection_equals_plain_top_k(kind):
             ref = np.lexsort((np.arange(203), -a[b, r].numpy()))[:k]
             expected = sorted(int(j) for j in ref if a[b, r, j] > threshold)
             assert as_sets(values, index)[b * 5 + r] == expected
+
+
+def test_g2_has_edges_at_the_default_threshold_hand_case():
+    """G2 = As - alpha At (no 1/2). Identical features (As = 1), Z = 10, alpha = 1: A_ij = (10 - |i-j|)/10 for
+    |i-j| < 10, so at lambda = 0.85 each snippet keeps itself (1.0) and its neighbours (0.9). The earlier
+    (As - At)/2 is at most 1/2 and had no edge at all."""
+    x = torch.ones(5, 4, dtype=torch.float64)
+    ei, ew = build_action_complement_graph(x, k=50, threshold=0.85, z=10, graph="similarity_minus_temporal")
+    keep, dense = edges_to_dense(ei, ew, 5)
+    expected = np.abs(np.arange(5)[:, None] - np.arange(5)[None, :]) <= 1
+    np.testing.assert_array_equal(keep, expected)
+    np.testing.assert_allclose(dense[0, :2], [1.0 / 1.9, 0.9 / 1.9], atol=1e-12)  # row 0: {0: 1.0, 1: 0.9}
+    np.testing.assert_allclose(dense[2, 1:4], [0.9 / 2.8, 1.0 / 2.8, 0.9 / 2.8], atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 5, 20])
+def test_g2_at_default_lambda_matches_dense_reference_and_changes_with_k(k):
+    """Smooth features (neighbours similar): G2 keeps edges at lambda = 0.85, K matters."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.cumsum(torch.randn(60, 16, generator=g, dtype=torch.float64) * 0.05, dim=0) + 1.0
+    ei, _ = assert_matches_reference(x, k=k, threshold=0.85, z=10, graph="similarity_minus_temporal")
+    assert ei.shape[1] > 0
+    assert ei.shape[1] <= 60 * k

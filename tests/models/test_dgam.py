@@ -175,3 +175,17 @@ def test_config_validation_and_presets():
     c = DGAMConfig()
     assert (c.upsample, c.class_threshold, c.outer_weight, c.nms_threshold) == (20, 0.1, 0.3, 0.5)
     assert (c.bg_weight, c.guide_weight, c.recon_weights, c.kl_weight) == (0.03, 0.1, (0.5, 0.3), 0.1)
+
+
+def test_released_foreground_weights():
+    """The released DGAM training code weighs L_fg by 1.0 for both streams on THUMOS'14 (1.5 for RGB exists
+    only in a pre-release commit); ActivityNet1.2: 1.0 / 0.3 (experiments/configs/activitynet12_dgam.yaml)."""
+    from pathlib import Path
+
+    from tal_pyg.config import load_config
+    from tal_pyg.models import DGAMConfig
+
+    assert DGAMConfig().fg_weights == (1.0, 1.0)
+    root = Path(__file__).resolve().parents[2] / "experiments" / "configs"
+    assert load_config(root / "thumos14_dgam.yaml").head_config().fg_weights == (1.0, 1.0)
+    assert load_config(root / "activitynet12_dgam.yaml").head_config().fg_weights == (1.0, 0.3)

@@ -41,3 +41,37 @@ def test_axis_and_errors():
     np.testing.assert_allclose(minmax_normalize(x, axis=1), minmax_normalize(x.T, axis=0).T)
     with pytest.raises(ValueError, match="empty"):
         minmax_normalize(np.zeros((0, 3)))
+
+
+def test_clipped_vs_unclipped_hand_case():
+    """The released BaS-Net does not clip (values below the clamped lower bound stay negative); UM clips."""
+    x = np.array([[-1.0], [0.0], [1.0], [2.0]])  # lo = max(-1, 0) = 0, hi = 2
+    np.testing.assert_allclose(minmax_normalize(x, clip=False)[:, 0], [-0.5, 0.0, 0.5, 1.0])
+    np.testing.assert_allclose(minmax_normalize(x, clip=True)[:, 0], [0.0, 0.0, 0.5, 1.0])
+    # given bounds (BaM's magnitudes): outside [lower, upper] only the clip keeps the result in [0, 1]
+    m = np.array([1.0, 3.0, 5.0])
+    np.testing.assert_allclose(minmax_normalize(m, lower=2.0, upper=4.0, clip=False), [-0.5, 0.5, 1.5])
+
+
+def test_unclipped_normalisation_moves_the_upsampled_threshold_crossing():
+    """BaS-Net's recipe: CAS [-1, 1] normalises to [-1, 1] unclipped ([0, 1] clipped); upsampled x2 (linear,
+    extrapolated) that is [-1, 0, 1, 2] vs [0, 0.5, 1, 1.5], so at threshold 0 the proposal starts at step 2
+    (1.0 s) unclipped and at step 1 (0.5 s) clipped."""
+    from tal_pyg.postprocess import ProposalConfig, cas_to_proposals
+
+    cas = np.array([[-1.0], [1.0]])
+    common = dict(class_threshold=0.0, thresholds=(0.0,), upsample=2, score_weight=0.0, nms_threshold=0.7)
+    unclipped = cas_to_proposals(cas, [0.9], 1.0, ProposalConfig(minmax_clip=False, **common))
+    clipped = cas_to_proposals(cas, [0.9], 1.0, ProposalConfig(minmax_clip=True, **common))
+    np.testing.assert_allclose(unclipped[:, 2:], [[1.0, 2.0]])
+    np.testing.assert_allclose(clipped[:, 2:], [[0.5, 2.0]])
+    # thresholded contrast: inner mean of the run; margins lie outside the active set (0 there)
+    assert unclipped[0, 1] == pytest.approx(1.5)
+    assert clipped[0, 1] == pytest.approx(1.0)
+
+
+def test_heads_default_to_their_released_normalisation():
+    from tal_pyg.models import BaMConfig, BaSNetConfig
+
+    assert BaSNetConfig().minmax_clip is False and BaSNetConfig().proposal_config().minmax_clip is False
+    assert BaMConfig().minmax_clip is True

@@ -99,3 +99,32 @@ def test_thresholded_contrast_sees_a_neighbouring_run_in_the_margin():
     assert p[0, 1] == pytest.approx(0.9 - 0.0)  # A: left {0}, right floor(0.5) = none
     raw = generate_proposals(act, [0], [0.0], [0.5], snippet_seconds=1.0, contrast="raw")
     assert raw[1, 1] == pytest.approx(0.6 - (0.9 + 0.3 + 0.0 + 0.0) / 4)
+
+
+def test_short_run_in_the_margin_stays_in_the_thresholded_signal():
+    """Released UM (min_length = 2): a length-1 run is no proposal but keeps its value in the thresholded
+    CAS, so it counts in a neighbour's outer mean.
+
+    steps 0..13, threshold 0.2: runs [2, 2] (0.9, length 1) and [4, 11] (0.5, length 8); step 3 holds 0.1
+    (below the threshold, so 0 in the thresholded signal). Proposal [4, 11]: n = 8, margins
+    [trunc(4 - 2), 4) = {2, 3} and (11, trunc(11 + 2)] = {12, 13}; inner mean 0.5.
+    """
+    act = np.zeros(14)
+    act[2], act[3], act[4:12] = 0.9, 0.1, 0.5
+    common = dict(snippet_seconds=1.0, score_weight=0.0, min_length=2)
+    got = generate_proposals(act, [0], [0.5], [0.2], **common)
+    assert got.shape == (1, 4)  # the length-1 run is not a proposal
+    np.testing.assert_allclose(got[0, 2:], [4.0, 12.0])
+    assert got[0, 1] == pytest.approx(0.5 - (0.9 + 0.0 + 0.0 + 0.0) / 4)  # released: 0.275
+    zeroed = generate_proposals(act, [0], [0.5], [0.2], short_runs_in_signal=False, **common)
+    assert zeroed[0, 1] == pytest.approx(0.5)  # the short run zeroed too
+    raw = generate_proposals(act, [0], [0.5], [0.2], contrast="raw", **common)
+    assert raw[0, 1] == pytest.approx(0.5 - (0.9 + 0.1) / 4)
+    exp = generate_ref(act[:, None], [0], [0.5], [0.2], 1.0, gamma=0.0, min_len=2)  # loop reference
+    np.testing.assert_allclose(got, exp, atol=1e-12)
+
+
+def test_bam_passes_the_released_short_run_rule():
+    from tal_pyg.models import BaMConfig
+
+    assert BaMConfig().min_length == 2 and BaMConfig().short_runs_in_signal is True

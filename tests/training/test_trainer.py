@@ -121,3 +121,18 @@ def test_checkpoint_of_another_model_is_a_clear_error(run, tiny_features, tmp_pa
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="junk.pt"):
         load_model(tmp_path / "junk.pt")
+
+
+def test_test_oracle_selects_on_the_configured_metric(run, tiny_features, tmp_path):
+    """train.selection_metric: the released DGAM's mAP@0.5 (here on a BaS-Net run): every test evaluation
+    logs it as selection_value and best.pt is its first maximum."""
+    out = tmp_path / "oracle"
+    metrics = run(out, train={"selection": "test-oracle", "selection_metric": "mAP@0.5", "eval_every": 2})
+    log = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rows = [r for r in log if r["split"] == "test" and "selection_value" in r]
+    assert [r["iteration"] for r in rows] == [2, 4, 6]
+    for r in rows:
+        assert r["selection_value"] == pytest.approx(r["mAP@0.50"])
+    best = max(rows, key=lambda r: (r["selection_value"], -r["iteration"]))
+    assert load_checkpoint(out / "checkpoints/best.pt")["iteration"] == best["iteration"]
+    assert metrics["selection_metric"] == "mAP@0.5" and metrics["selected_iteration"] == best["iteration"]
