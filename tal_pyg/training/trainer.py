@@ -189,9 +189,13 @@ class Trainer:
         diff = [k for k in diff_keys(state["config"], to_dict(self.cfg)) if k not in RUNTIME_KEYS]
         if diff:
             raise CheckpointError(f"{path}: the configuration differs from the run being resumed ({', '.join(diff)})")
-        self.model.load_state_dict(state["model"])
-        for k, opt in self.optimizers.items():
-            opt.load_state_dict(state["optimizers"][k])
+        try:
+            self.model.load_state_dict(state["model"])
+            for k, opt in self.optimizers.items():
+                opt.load_state_dict(state["optimizers"][k])
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise CheckpointError(f"{path}: the checkpoint does not fit this run's model and optimisers "
+                                  f"({type(e).__name__}: {str(e).strip().splitlines()[0]})") from None
         self.sampler.load_state_dict(state["sampler"])
         self.iteration = int(state["iteration"])
         self.best = dict(state["best"])
