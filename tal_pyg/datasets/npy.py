@@ -107,6 +107,8 @@ def load_npy(path: PathLike, mmap: bool = True, allow_pickle: bool = False) -> n
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as e:
+        if "greater than file size" in str(e) or "cannot reshape array" in str(e):
+            raise ValueError(f"{path}: truncated .npy file (shorter than its header says: {e})") from None
         if "pickle" not in str(e).lower() and "object" not in str(e).lower():
             raise ValueError(f"{path}: cannot read .npy file ({e})") from None
         if not allow_pickle:
