@@ -76,7 +76,7 @@ def read_npy_header(path: PathLike) -> Tuple[Tuple[int, ...], np.dtype]:
     return tuple(int(s) for s in shape), np.dtype(dtype)
 
 
-def _content_problem(path: Path) -> Optional[str]:
+def _content_problem(path: Path, allow_pickle: bool) -> Optional[str]:
     """Why ``path`` is not a ``.npy`` array (a text file, a ``.npz`` archive, empty...), or ``None``."""
     try:
         with open(path, "rb") as f:
@@ -89,8 +89,9 @@ def _content_problem(path: Path) -> Optional[str]:
         return "empty file (0 bytes), not a .npy array"
     if head.startswith(b"PK\x03\x04"):
         return "a .npz archive (a zip of arrays), not a .npy array: save the [T, D] array itself with np.save"
-    if head[:1] == b"\x80":
-        return None  # a raw pickle: handled (refused) below
+    if head[:1] == b"\x80":  # a raw Python pickle (np.load reads it with allow_pickle=True)
+        return None if allow_pickle else ("a Python pickle, not a .npy array (loading it can run arbitrary code; "
+                                          "not read)")
     return f"not a .npy file (it starts with {head!r}); expected an array written by numpy.save"
 
 
@@ -101,7 +102,7 @@ def load_npy(path: PathLike, mmap: bool = True, allow_pickle: bool = False) -> n
     an ``.npy`` file (text, ``.npz``, empty) is a ``ValueError`` saying what the file is.
     """
     path = Path(path)
-    problem = _content_problem(path)
+    problem = _content_problem(path, allow_pickle)
     if problem is not None:
         raise ValueError(f"{path}: {problem}")
     try:
