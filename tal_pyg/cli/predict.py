@@ -17,7 +17,10 @@ Inference sampling (``--snippets``, printed on every run; docs/reliability.md ha
   ``O(T K)``, the dense block ``O(block T)``).
 * ``windowed``: windows of ``--window`` snippets (default: the training length ``data.num_segments``)
   overlapping by ``--overlap``, every snippet kept; the detections of all windows are merged with the
-  head's NMS. Bounded memory for any length: the choice for long videos (hours) on small machines.
+  head's NMS. Memory bounded by one batch of windows whatever the length, at about 1.5x the time of ``all``
+  (50 % overlap): for videos whose ``all`` pass does not fit in (GPU) memory.
+
+Long videos: ``all`` when it fits, else ``windowed``.
 """
 from __future__ import annotations
 
@@ -320,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
     if result["downsampling"] > DOWNSAMPLE_WARN_FACTOR:
         print(f"tal-pyg predict: warning: {name}: down-sampled x{result['downsampling']:.3g} to "
               f"{result['step_seconds']:.2f} s per step (more than x{DOWNSAMPLE_WARN_FACTOR:g}): actions shorter "
-              "than a few steps cannot be localised; use --snippets windowed (or all)", file=sys.stderr)
+              "than a few steps cannot be localised; use --snippets all (or windowed)", file=sys.stderr)
     dets = result["detections"]
     out = Path(args.out) if args.out else Path(f"{name}.detections.json")
     write_predictions(out, {name: dets}, version=f"tal_pyg predict {Path(args.checkpoint).name}")

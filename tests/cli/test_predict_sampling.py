@@ -52,7 +52,7 @@ def test_sampling_is_printed_and_a_strong_downsampling_warns(checkpoint, long_vi
     assert "long: sampling: host rule (UniformSampling(32)): 400 snippets -> 32 steps (x12.5 down-sampled" in cap.out
     assert cap.err.splitlines() == ["tal-pyg predict: warning: long: down-sampled x12.5 to 8.00 s per step (more "
                                     "than x4): actions shorter than a few steps cannot be localised; use "
-                                    "--snippets windowed (or all)"]
+                                    "--snippets all (or windowed)"]
     assert main(["predict", "--checkpoint", str(checkpoint), "--features", str(long_video), "--snippets", "all",
                  "--out", str(tmp_path / "a.json")]) == 0
     cap = capsys.readouterr()
