@@ -40,9 +40,9 @@ from tal_pyg.training.inference import evaluate_predictions, predict_split, unwr
 from tal_pyg.training.metrics_log import MetricsLog, plot_training_curves
 from tal_pyg.training.preflight import open_checked_splits
 from tal_pyg.training.reproducibility import get_rng_state, seed_everything, set_rng_state
-from tal_pyg.utils.run_lock import RunLock
 from tal_pyg.training.step import train_iteration
 from tal_pyg.utils.io import atomic_write_json, atomic_write_text, remove_stale_temporaries
+from tal_pyg.utils.run_lock import RunLock
 
 SELECTION_LABELS = {
     "val": "best average mAP on the validation videos carved from the training split",
@@ -202,9 +202,9 @@ class Trainer:
         set_rng_state(state["rng"])
         finished = self.out_dir / "eval.json"
         if self.iteration >= self.cfg.optim.iterations and finished.is_file():
-            import json
+            from tal_pyg.evaluation._jsonfile import read_json
 
-            self._finished = json.loads(finished.read_text(encoding="utf-8"))
+            self._finished = read_json(finished, "eval")
             return
         note = self.metrics.truncate_after(self.iteration, drop_final=True)
         if note:

@@ -2,7 +2,7 @@
 
     python _child_run.py CONFIG.yaml OUT MODE
 
-MODE: ``plain`` / ``plain-resume`` (train / resume; the parent kills it at a random moment), ``hold-mid-checkpoint`` (pause for ever in
+MODE: ``plain`` (train; the parent kills it at a random moment), ``hold-mid-checkpoint`` (pause for ever in
 the middle of the second write of checkpoints/last.pt: temporary file written, not yet renamed; the parent
 runs a second trainer, then kills this one), ``kill-mid-log`` (SIGKILL itself in the middle of a
 metrics.jsonl append, after half the line).
@@ -45,7 +45,7 @@ def main() -> None:
         import tal_pyg.training.metrics_log as ml
 
         ml.append_text = append_text
-    trainer = Trainer(load_config(config), out, resume=mode.endswith("resume"), log=lambda s: None)
+    trainer = Trainer(load_config(config), out, log=lambda s: None)
     print("started", flush=True)
     trainer.fit()
     print("finished", flush=True)
