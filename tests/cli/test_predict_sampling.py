@@ -130,3 +130,15 @@ def test_training_says_once_that_the_curves_need_matplotlib(tiny_features, tmp_p
     assert [x for x in logs if "matplotlib" in x] == [
         "training_curves.png not written: matplotlib is not installed (pip install 'tal-pyg[plot]')"]
     assert json.loads((tmp_path / "r/eval.json").read_text())["average_mAP"] >= 0
+
+
+def test_evaluate_without_options_reproduces_the_runs_eval_json(checkpoint, tiny_features, capsys):
+    """The README's `tal-pyg evaluate` on a run's own predictions.json: the run's numbers, no option needed."""
+    run = checkpoint.parents[1]
+    assert main(["evaluate", "--ground-truth", str(tiny_features / "gt.json"), "--predictions",
+                 str(run / "predictions.json"), "--json"]) == 0
+    cap = capsys.readouterr()
+    mine, ev = json.loads(cap.out), json.loads((run / "eval.json").read_text())
+    assert mine["mAP"] == pytest.approx(ev["mAP"], abs=1e-12) and mine["subset"] == "test"
+    assert cap.err.splitlines()[0] == ("tal-pyg evaluate: subset 'test' (predictions), tIoU thumos14 = "
+                                       "0.10:0.10:0.70 (predictions)")
