@@ -10,6 +10,7 @@ evaluates it on the test split and leaves in ``out_dir``::
     predictions.json     test detections in the ActivityNet result format
     eval.json            detection mAP (keys of ``tal-pyg evaluate --json``) + classification mAP
     training_curves.png  loss terms and mAP against the iteration
+    run.lock             the lock a running run holds on the folder (see :mod:`tal_pyg.utils.run_lock`)
 
 ``resume=True`` continues from ``checkpoints/last.pt`` and, on CPU, ends with exactly the weights and
 metrics of an uninterrupted run with the same seed; on a finished run it changes nothing and returns the
