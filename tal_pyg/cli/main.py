@@ -3,13 +3,17 @@
 Each module in :data:`SUBCOMMANDS` defines ``add_parser(subparsers) -> argparse.ArgumentParser``
 and sets ``func=run`` on the parser it adds, where ``run(args) -> int`` returns the exit status.
 Errors meant for the user are raised as :class:`tal_pyg.cli.main.CLIError` (or ``ValueError`` /
-``FileNotFoundError``) and printed as one line without a traceback.
+``FileNotFoundError``) and printed as one line without a traceback; so are the failures of the machine
+(an ``OSError`` such as a full disk or a read-only folder: the path and the reason). Python warnings print
+as one line each (``tal-pyg CMD: warning: ...``), without the source line. See docs/reliability.md.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
+import warnings
 from typing import Sequence
 
 #: sub-command -> one-line summary for ``tal-pyg --help`` (the module itself is imported only when the
@@ -57,13 +61,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(args.command)
+            return int(args.func(args) or 0)
     except (CLIError, ValueError, FileNotFoundError, KeyError) as e:
         if getattr(args, "debug", False):
             raise
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"tal-pyg {args.command}: error: {msg}", file=sys.stderr)
         return 2
+    except OSError as e:  # the machine: disk full, read-only or unwritable folder, I/O error
+        if getattr(args, "debug", False):
+            raise
+        print(f"tal-pyg {args.command}: error: {describe_os_error(e, args.command)}", file=sys.stderr)
+        return 2
+
+
+#: errors of the machine where nothing is wrong with the inputs and a rerun after fixing it continues
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM}
+
+
+def describe_os_error(e: OSError, command: str = "") -> str:
+    """``PATH: reason`` in one line, with what to do when the machine (not the input) is at fault."""
+    where = e.filename if e.filename is not None else "(unknown file)"
+    reason = e.strerror or str(e)
+    text = f"cannot write {where}: {reason}" if e.errno in _WRITE_ERRNOS else f"{where}: {reason}"
+    if e.errno in _WRITE_ERRNOS and command == "train":
+        text += " (the files written before are intact; fix this, then rerun with --resume)"
+    return text
+
+
+def _one_line_warning(command: str):
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 - warnings' API
+        text = " ".join(str(message).split("\n"))
+        print(f"tal-pyg {command}: warning: {text}", file=sys.stderr if file is None else file)
+
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,13 +15,14 @@ from typing import Any, Dict, List
 
 
 def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
-    from tal_pyg.datasets.synthetic import SYNTHETIC_PRESETS
+    from tal_pyg.config.experiment import SYNTHETIC_PRESET_OF  # the preset names, without importing torch
 
+    presets = sorted(set(SYNTHETIC_PRESET_OF.values()))
     p = subparsers.add_parser(
         "synth", help="generate the synthetic WTAL benchmark (BaS-Net layout)",
         description="Generate a synthetic WTAL dataset in the BaS-Net layout (features/{train,test}/{rgb,flow}/"
                     "VIDEO.npy, gt.json, split lists). Same preset, options and seed give the same bytes.")
-    p.add_argument("--preset", default="thumos-like-small", choices=sorted(SYNTHETIC_PRESETS),
+    p.add_argument("--preset", default="thumos-like-small", choices=presets,
                    help="preset (default: thumos-like-small)")
     p.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

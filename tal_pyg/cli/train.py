@@ -47,10 +47,14 @@ def resolve(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from tal_pyg.utils.run_lock import RunLock
+
+    if args.out:  # a folder in use: stop at once, before importing torch (the Trainer then locks it itself)
+        RunLock(args.out).acquire().release()
+    cfg, out = resolve(args)
     from tal_pyg.training import Trainer
     from tal_pyg.training.distributed import shutdown_distributed
 
-    cfg, out = resolve(args)
     try:
         Trainer(cfg, out, resume=args.resume, device=args.device).fit()
     finally:

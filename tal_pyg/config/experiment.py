@@ -141,6 +141,8 @@ class DataConfig:
             raise ConfigError(f"data.val_fraction: expected a value in [0, 1), got {self.val_fraction}")
         if self.num_segments < 1:
             raise ConfigError(f"data.num_segments: expected >= 1, got {self.num_segments}")
+        if self.test_num_segments is not None and self.test_num_segments < 1:
+            raise ConfigError(f"data.test_num_segments: expected >= 1 (or null), got {self.test_num_segments}")
 
 
 @dataclass
@@ -160,6 +162,23 @@ class ACGNetConfig:
     block_size: Optional[int] = None
     epm_weight: float = 1.0
     epm_reduction: EPMReduction = "mean"
+
+    def __post_init__(self) -> None:
+        if not self.enabled:
+            return
+        top = self.max_entry()
+        if top is not None and self.threshold >= top:
+            raise ConfigError(
+                f"model.acgnet.threshold: {self.threshold} leaves the graph without edges: entries of the "
+                f"{self.graph!r} graph are at most {top:g} (alpha = {self.alpha:g}) and an edge needs an entry "
+                "above the threshold (paper Eq. 3-4)")
+
+    def max_entry(self) -> Optional[float]:
+        """The largest value an entry of the graph can take (cosine 1, temporal weight 0 or 1), or ``None``
+        for an unknown graph variant (reported by :class:`tal_pyg.nn.ACGNet`)."""
+        a_pos, a_neg = max(self.alpha, 0.0), max(-self.alpha, 0.0)
+        return {"full": (1.0 + a_pos) / 2, "similarity": 1.0, "similarity_minus_temporal": (1.0 + a_neg) / 2,
+                "temporal_only": 1.0}.get(self.graph)
 
     def module_kwargs(self) -> Dict[str, Any]:
         """Keyword arguments of :class:`tal_pyg.nn.ACGNet` (everything but the switches of the wrapper)."""
@@ -189,6 +208,15 @@ class OptimConfig:
     iterations: int = 1500
     grad_clip: Optional[float] = None
 
+    def __post_init__(self) -> None:
+        for key in ("batch_size", "iterations"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"optim.{key}: expected an integer >= 1, got {getattr(self, key)}")
+        if not self.lr > 0:
+            raise ConfigError(f"optim.lr: expected a number > 0, got {self.lr}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ConfigError(f"optim.grad_clip: expected a number > 0 (or null), got {self.grad_clip}")
+
 
 @dataclass
 class TrainConfig:
@@ -211,6 +239,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_choices(self, "train")
+        for key in ("eval_every", "log_every", "checkpoint_every", "eval_batch_size"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"train.{key}: expected an integer >= 1, got {getattr(self, key)}")
+        if self.num_threads is not None and self.num_threads < 1:
+            raise ConfigError(f"train.num_threads: expected an integer >= 1 (or null), got {self.num_threads}")
         if self.selection_metric != "auto":
             from tal_pyg.evaluation.selection import parse_selection_metric
 

@@ -76,22 +76,47 @@ def read_npy_header(path: PathLike) -> Tuple[Tuple[int, ...], np.dtype]:
     return tuple(int(s) for s in shape), np.dtype(dtype)
 
 
+def _content_problem(path: Path, allow_pickle: bool) -> Optional[str]:
+    """Why ``path`` is not a ``.npy`` array (a text file, a ``.npz`` archive, empty...), or ``None``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: file not found") from None
+    if head.startswith(b"\x93NUMPY"):
+        return None
+    if not head:
+        return "empty file (0 bytes), not a .npy array"
+    if head.startswith(b"PK\x03\x04"):
+        return "a .npz archive (a zip of arrays), not a .npy array: save the [T, D] array itself with np.save"
+    if head[:1] == b"\x80":  # a raw Python pickle (np.load reads it with allow_pickle=True)
+        return None if allow_pickle else ("a Python pickle, not a .npy array (loading it can run arbitrary code; "
+                                          "not read)")
+    return f"not a .npy file (it starts with {head!r}); expected an array written by numpy.save"
+
+
 def load_npy(path: PathLike, mmap: bool = True, allow_pickle: bool = False) -> np.ndarray:
     """Load an ``.npy`` file, memory-mapped read-only by default (``np.load(mmap_mode="r")``).
 
-    Object (pickled) arrays need ``allow_pickle=True``; they cannot be memory-mapped.
+    Object (pickled) arrays need ``allow_pickle=True``; they cannot be memory-mapped. Anything that is not
+    an ``.npy`` file (text, ``.npz``, empty) is a ``ValueError`` saying what the file is.
     """
     path = Path(path)
+    problem = _content_problem(path, allow_pickle)
+    if problem is not None:
+        raise ValueError(f"{path}: {problem}")
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as e:
+        if "greater than file size" in str(e) or "cannot reshape array" in str(e):
+            raise ValueError(f"{path}: truncated .npy file (shorter than its header says: {e})") from None
         if "pickle" not in str(e).lower() and "object" not in str(e).lower():
             raise ValueError(f"{path}: cannot read .npy file ({e})") from None
         if not allow_pickle:
             raise ValueError(
                 f"{path}: file holds a pickled object array; loading it can run arbitrary code. "
-                "Pass trust_pickle=True (command line: --trust-pickle) only for files you trust, "
-                "or convert it once with `tal-pyg convert --trust-pickle`."
+                "Convert it once with `tal-pyg convert --trust-pickle` (W-TALC files), or, for training on "
+                "files you trust, set data.trust_pickle: true in the config."
             ) from None
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: file not found") from None

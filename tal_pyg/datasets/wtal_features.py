@@ -112,6 +112,8 @@ class WTALFeatures(Dataset):
             ``Ambiguous_test.txt``), for evaluators that ignore predictions on them.
         skipped: ``{video: reason}`` of the videos left out (``on_error="skip"``, ``min_snippets``,
             ``drop_all_zero``).
+        failed: ``{video: problem}`` of the skipped videos whose files are bad (``on_error="skip"``), as
+            opposed to those left out by a policy (``min_snippets``, ``drop_all_zero``, ``exclude``).
         layout, feature_dim, snippet_seconds: the detected layout, ``D`` of ``x``, seconds per snippet.
     """
 
@@ -161,6 +163,7 @@ class WTALFeatures(Dataset):
         self.trust_pickle = trust_pickle
         self.snippet_seconds = float(frames_per_snippet) / float(feature_fps)
         self.skipped: Dict[str, str] = {}
+        self.failed: Dict[str, str] = {}
         self._allow_empty = min_snippets is not None
         super().__init__(str(root_path), transform=transform)
 
@@ -260,7 +263,7 @@ class WTALFeatures(Dataset):
             if isinstance(error, _VideoError):
                 raise ValueError(str(error)) from None
             raise error
-        self.skipped[video] = str(error)
+        self.skipped[video] = self.failed[video] = str(error)
 
     def _check_record(self, rec: VideoRecord) -> Tuple[_Item, List[Tuple[int, ...]]]:
         if "annotation" in rec.missing:

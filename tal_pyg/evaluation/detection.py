@@ -27,10 +27,11 @@ in the number of pairs plus a small constant times the largest group.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -40,7 +41,9 @@ from tal_pyg.evaluation.tiou import TIoUSpec, resolve_tiou_thresholds, segment_t
 
 __all__ = [
     "DetectionResult",
+    "EvaluationSettings",
     "detection_map",
+    "resolve_evaluation_settings",
     "match_predictions",
     "interpolated_average_precision",
 ]
@@ -334,13 +337,129 @@ def _filter_ambiguous(pred: Predictions, ambiguous: Mapping[str, np.ndarray]) ->
     return drop
 
 
+#: ``subset`` value that evaluates every video of the ground truth, whatever the predictions recorded
+ALL_SUBSETS = "all"
+#: the defaults when neither the caller nor the predictions file name a setting
+DEFAULT_TIOU = "activitynet"
+
+
+class EvaluationSettings(NamedTuple):
+    """What an evaluation uses and where each value came from (``"argument"``, ``"predictions"`` or
+    ``"default"``)."""
+
+    tiou_thresholds: np.ndarray
+    tiou_name: str  # a preset name, or the values written out
+    tiou_from: str
+    subset: Optional[str]  # None: every video
+    subset_from: str
+    class_names: Optional[tuple]
+    class_names_from: Optional[str]
+
+    def describe(self) -> str:
+        subset = "every video" if self.subset is None else f"subset {self.subset!r}"
+        return f"{subset} ({self.subset_from}), tIoU {self.tiou_name} ({self.tiou_from})"
+
+
+def _tiou_name(thr: np.ndarray, preset: Optional[str] = None) -> str:
+    from tal_pyg.evaluation.tiou import TIOU_PRESETS
+
+    for name, values in TIOU_PRESETS.items():
+        if (preset is None or preset == name) and values.shape == thr.shape and np.allclose(values, thr):
+            return f"{name} = {thr[0]:.2f}:{(thr[1] - thr[0]) if thr.size > 1 else 0:.2f}:{thr[-1]:.2f}"
+    return " ".join(f"{t:g}" for t in thr)
+
+
+def resolve_evaluation_settings(
+    predictions: Predictions,
+    tiou_thresholds: Optional[TIoUSpec] = None,
+    subset: Optional[str] = None,
+    class_names: Optional[Sequence[str]] = None,
+) -> EvaluationSettings:
+    """The defaults of :func:`detection_map`: an argument given wins, then the ``evaluation`` settings that
+    ``tal-pyg train`` records in its ``predictions.json``, then the ActivityNet thresholds / every video."""
+    rec = predictions.evaluation or {}
+    if tiou_thresholds is not None:
+        thr, thr_from = resolve_tiou_thresholds(tiou_thresholds), "argument"
+        name = tiou_thresholds if isinstance(tiou_thresholds, str) else None
+    elif rec.get("tiou_thresholds"):
+        thr, thr_from, name = resolve_tiou_thresholds(rec["tiou_thresholds"]), "predictions", rec.get("tiou_preset")
+    else:
+        thr, thr_from, name = resolve_tiou_thresholds(DEFAULT_TIOU), "default", DEFAULT_TIOU
+    if subset == ALL_SUBSETS:
+        chosen, subset_from = None, "argument"
+    elif subset is not None:
+        chosen, subset_from = subset, "argument"
+    elif rec.get("subset") is not None:
+        chosen, subset_from = rec["subset"], "predictions"
+    else:
+        chosen, subset_from = None, "default"
+    if class_names is not None:
+        names, names_from = tuple(class_names), "argument"
+    elif rec.get("class_names") is not None:
+        names, names_from = tuple(rec["class_names"]), "predictions"
+    else:
+        names, names_from = None, None
+    return EvaluationSettings(thr, _tiou_name(thr, name), thr_from, chosen, subset_from, names, names_from)
+
+
+def _warn_label_problems(gt: GroundTruth, class_names: Optional[tuple], source: str) -> None:
+    """Warn about ground-truth labels that look like typos: not in the known class list, or (without one)
+    a rare label within a small edit of another label."""
+    counts = np.bincount(gt.label_index, minlength=len(gt.labels))
+    first_video = {}
+    for v, lab in zip(gt.video_index.tolist(), gt.label_index.tolist()):
+        first_video.setdefault(lab, gt.videos[v])
+    if class_names is not None:
+        known = set(class_names)
+        for i, lab in enumerate(gt.labels):
+            if lab not in known:
+                close = difflib.get_close_matches(lab, list(class_names), n=1, cutoff=0.6)
+                warnings.warn(
+                    f"{gt.source}: label {lab!r} (video {first_video[i]!r}, {int(counts[i])} instance(s)) is not "
+                    f"in the class list ({len(class_names)} classes{f'; did you mean {close[0]!r}?' if close else ''})"
+                    ": it is evaluated as a class of its own with AP 0 unless it is predicted",
+                    UserWarning, stacklevel=3)
+        return
+    labels = list(gt.labels)
+    for i, lab in enumerate(labels):
+        if counts[i] > 3:
+            continue
+        others = [x for j, x in enumerate(labels) if j != i and counts[j] > counts[i]]
+        close = difflib.get_close_matches(lab, others, n=1, cutoff=0.85)
+        if close:
+            warnings.warn(
+                f"{gt.source}: label {lab!r} (video {first_video[i]!r}, {int(counts[i])} instance(s)) looks like a "
+                f"misspelling of {close[0]!r}: it is evaluated as a class of its own",
+                UserWarning, stacklevel=3)
+
+
+def _warn_unpredicted_subsets(gt: GroundTruth, pred: Predictions) -> None:
+    """Evaluating every video: warn for each subset of the ground truth without a single predicted video."""
+    subsets = gt.available_subsets()
+    if len(subsets) < 2:
+        return
+    predicted = set(pred.videos)
+    with_pred = {s for v, s in zip(gt.videos, gt.subsets) if v in predicted}
+    for s in subsets:
+        if s in with_pred:
+            continue
+        vids = {i for i, sub in enumerate(gt.subsets) if sub == s}
+        n_inst = int(np.isin(gt.video_index, list(vids)).sum())
+        others = sorted(x for x in with_pred if x is not None)
+        warnings.warn(
+            f"{gt.source}: subset {s!r} ({len(vids)} videos, {n_inst} instances) has no prediction at all: its "
+            f"instances count as misses" + (f"; evaluate subset {others[0]!r} only?" if len(others) == 1 else ""),
+            UserWarning, stacklevel=3)
+
+
 def detection_map(
     ground_truth: Union[PathLike, Mapping[str, Any], GroundTruth],
     predictions: Union[PathLike, Mapping[str, Any], Predictions],
-    tiou_thresholds: TIoUSpec = "activitynet",
+    tiou_thresholds: Optional[TIoUSpec] = None,
     subset: Optional[str] = None,
     ambiguous: Optional[Union[PathLike, Mapping[str, Sequence[Sequence[float]]]]] = None,
     unknown_labels: str = "warn",
+    class_names: Optional[Sequence[str]] = None,
 ) -> DetectionResult:
     """Detection mAP over classes at each tIoU threshold (the numbers of the ActivityNet evaluator).
 
@@ -349,10 +468,14 @@ def detection_map(
             :class:`~tal_pyg.evaluation.GroundTruth`.
         predictions: ActivityNet-format results (``{"results": ...}``), a path, or a
             :class:`~tal_pyg.evaluation.Predictions`.
-        tiou_thresholds: a preset name of :data:`~tal_pyg.evaluation.TIOU_PRESETS` or the values
-            (default ``"activitynet"``: ``np.linspace(0.5, 0.95, 10)``, the official default).
-        subset: evaluate only the videos of this subset (``"test"``, ``"validation"``);
-            ``None``: all.
+        tiou_thresholds: a preset name of :data:`~tal_pyg.evaluation.TIOU_PRESETS` or the values.
+            Default (``None``): the thresholds recorded in the predictions' ``evaluation`` block (every
+            ``predictions.json`` of ``tal-pyg train`` has one), else ``"activitynet"``
+            (``np.linspace(0.5, 0.95, 10)``, the official evaluator's default).
+        subset: evaluate only the videos of this subset (``"test"``, ``"validation"``); ``"all"``: every
+            video. Default (``None``): the subset recorded in the predictions, else every video; then a
+            warning names each subset of the ground truth without a single prediction (its instances
+            count as misses).
         ambiguous: THUMOS'14 ambiguous segments (``{video: [(s, e), ...]}`` or the W-TALC
             ``Ambiguous_test.txt``): predictions overlapping one (intersection > 0, any class) are
             dropped first, as the W-TALC family does. Off by default (BaS-Net/UM/DGAM protocol).
@@ -362,7 +485,10 @@ def detection_map(
             this unless ``--allow-unknown-labels``: it catches a label typo or a class-list
             mismatch).
             Labels known to the file but absent from the evaluated subset are dropped with a warning
-            (they cannot change any class's AP).
+            (they cannot change any class's AP). Labels of the class list (below) count as known.
+        class_names: the classes of the model (default: those recorded in the predictions). A
+            ground-truth label outside this list (a typo) is warned about, naming the label and a video;
+            without a list, a rare label within a small edit of another label is.
 
     Returns:
         :class:`DetectionResult` (APs as fractions).
@@ -374,7 +500,9 @@ def detection_map(
     """
     if unknown_labels not in ("error", "warn"):
         raise ValueError(f"unknown_labels must be 'error' or 'warn', got {unknown_labels!r}")
-    thr = resolve_tiou_thresholds(tiou_thresholds)
+    pred = load_predictions(predictions)
+    settings = resolve_evaluation_settings(pred, tiou_thresholds, subset, class_names)
+    thr, subset = settings.tiou_thresholds, settings.subset
     full_gt = load_ground_truth(ground_truth)
     gt = full_gt.select(subset)
     if gt.num_instances == 0:
@@ -382,12 +510,14 @@ def detection_map(
             f"{gt.source}: no ground-truth instance"
             + (f" in subset {subset!r}" if subset is not None else "")
         )
-    pred = load_predictions(predictions)
+    _warn_label_problems(gt, settings.class_names, gt.source)
+    if subset is None:
+        _warn_unpredicted_subsets(full_gt, pred)
     num_classes = len(gt.labels)
 
     # labels -> evaluated class index (-1: drop)
     class_pos = {c: i for i, c in enumerate(gt.labels)}
-    known = set(full_gt.labels)
+    known = set(full_gt.labels) | set(settings.class_names or ())
     unknown = [lab for lab in pred.labels if lab not in known]
     if unknown and unknown_labels == "error":
         raise ValueError(

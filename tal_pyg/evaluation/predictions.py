@@ -4,12 +4,18 @@ Format::
 
     {"version": "...",
      "results": {VIDEO: [{"label": "HighJump", "score": 0.93, "segment": [s, e]}]},
-     "external_data": {"used": false, "details": ""}}
+     "external_data": {"used": false, "details": ""},
+     "evaluation": {"subset": "test", "tiou_thresholds": [0.1, ...], "tiou_preset": "thumos14",
+                    "class_names": [...], "ambiguous": false, "ground_truth": "..."}}
 
-Reading needs only ``results``; writing emits all three keys (the official evaluator requires them).
+Reading needs only ``results``; writing emits the first three keys (the official evaluator requires them).
+``evaluation`` is optional (the official evaluator ignores it): ``tal-pyg train`` records there how it
+evaluated the predictions, and :func:`~tal_pyg.evaluation.detection_map` / ``tal-pyg evaluate`` default to
+those settings (docs/reliability.md).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +54,7 @@ class Predictions:
     scores: np.ndarray
     segments: np.ndarray
     source: str = field(default="predictions")
+    evaluation: Optional[dict] = field(default=None)  # the file's "evaluation" settings, checked
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -171,7 +178,26 @@ def _parse_results(data: Any, what: str) -> tuple[Predictions, list[str]]:
         return f"results[{keys[v]!r}][{i - (ends[v] - counts_a[v])}]"
 
     pred = _build(keys, video_index, labels, scores, segments, where, what)
+    if data.get("evaluation") is not None:
+        pred = dataclasses.replace(pred, evaluation=_evaluation_settings(data["evaluation"], what))
     return pred, keys
+
+
+def _evaluation_settings(value: Any, what: str) -> dict:
+    """The checked ``evaluation`` block of a results file."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{what}: 'evaluation' must be an object, got {type(value).__name__}")
+    subset = value.get("subset")
+    if subset is not None and not isinstance(subset, str):
+        raise ValueError(f"{what}: evaluation.subset must be a string or null, got {subset!r}")
+    thr = value.get("tiou_thresholds")
+    if thr is not None and not (isinstance(thr, list) and thr and all(
+            isinstance(t, (int, float)) and not isinstance(t, bool) for t in thr)):
+        raise ValueError(f"{what}: evaluation.tiou_thresholds must be a list of numbers, got {thr!r}")
+    names = value.get("class_names")
+    if names is not None and not (isinstance(names, list) and all(isinstance(c, str) for c in names)):
+        raise ValueError(f"{what}: evaluation.class_names must be a list of strings")
+    return dict(value)
 
 
 def load_predictions(source: Union[PathLike, Mapping[str, Any], Predictions]) -> Predictions:
@@ -225,6 +251,7 @@ def write_predictions(
     version: Optional[str] = None,
     external_data: Optional[Mapping[str, Any]] = None,
     indent: Optional[int] = None,
+    evaluation: Optional[Mapping[str, Any]] = None,
 ) -> Path:
     """Validate ``results`` and write them atomically in the ActivityNet result format.
 
@@ -234,6 +261,9 @@ def write_predictions(
             :class:`Predictions`. Videos with an empty list are kept.
         version: the ``version`` field (default ``"tal_pyg <version>"``).
         external_data: the ``external_data`` field (default ``{"used": False, "details": ""}``).
+        evaluation: how the predictions are meant to be evaluated (``subset``, ``tiou_thresholds``,
+            ``tiou_preset``, ``class_names``, ...): written as the ``evaluation`` field; the defaults of
+            :func:`~tal_pyg.evaluation.detection_map` and ``tal-pyg evaluate``.
 
     Returns:
         the path written.
@@ -258,5 +288,7 @@ def write_predictions(
             dict(external_data) if external_data is not None else {"used": False, "details": ""}
         ),
     }
+    if evaluation is not None:
+        obj["evaluation"] = _evaluation_settings(dict(evaluation), f"results for {path}")
     atomic_write_json(path, obj, indent=indent)
     return Path(path)

@@ -13,27 +13,32 @@ needs neither.
 
 See :mod:`tal_pyg.extract.extractor` for the pipeline and the on-disk layout.
 """
-from tal_pyg.extract.extractor import (
-    METADATA_FILE,
-    ExtractionConfig,
-    TwoStreamI3DExtractor,
-    extract_features_to_directory,
-    extract_video_features,
-    find_videos,
-    iter_snippets,
-)
-from tal_pyg.extract.flow import FLOW_METHODS, OpticalFlow
-from tal_pyg.extract.i3d import (
-    WEIGHTS_HINT,
-    InceptionI3d,
-    InceptionModule,
-    MaxPool3dSame,
-    Unit3D,
-    load_i3d,
-    sha256_file,
-)
-from tal_pyg.extract.video import VIDEO_EXTENSIONS, TimestampResampler, VideoReader
-from tal_pyg.utils.device import resolve_device
+from importlib import import_module
+from typing import Any
+
+#: public name -> submodule; imported on first use (PEP 562), so that ``import tal_pyg.extract.flow`` (e.g.
+#: by ``tal-pyg extract --help``) does not import torch
+_LAZY = {
+    **dict.fromkeys(("METADATA_FILE", "ExtractionConfig", "TwoStreamI3DExtractor", "extract_features_to_directory",
+                     "extract_video_features", "find_videos", "iter_snippets", "resolve_device"), "extractor"),
+    **dict.fromkeys(("FLOW_METHODS", "OpticalFlow"), "flow"),
+    **dict.fromkeys(("WEIGHTS_HINT", "InceptionI3d", "InceptionModule", "MaxPool3dSame", "Unit3D", "load_i3d",
+                     "sha256_file"), "i3d"),
+    **dict.fromkeys(("VIDEO_EXTENSIONS", "TimestampResampler", "VideoReader"), "video"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f"tal_pyg.extract.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tal_pyg.extract' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ExtractionConfig",

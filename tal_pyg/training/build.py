@@ -62,8 +62,12 @@ def load_model(checkpoint: str, map_location: str = "cpu"):
     for key in ("config", "model", "in_channels", "num_classes", "class_names"):
         if key not in state:
             raise CheckpointError(f"{checkpoint}: checkpoint has no '{key}' entry")
-    cfg = from_dict(ExperimentConfig, state["config"])
-    model = build_model(cfg, int(state["in_channels"]), int(state["num_classes"]))
+    try:
+        cfg = from_dict(ExperimentConfig, state["config"])
+        model = build_model(cfg, int(state["in_channels"]), int(state["num_classes"]))
+    except (ValueError, KeyError, TypeError) as e:  # ConfigError: a config this version cannot build
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        raise CheckpointError(f"{checkpoint}: the model of this checkpoint cannot be built ({msg})") from None
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:

@@ -62,12 +62,14 @@ def ensure_synthetic(cfg: DataConfig, log: Any = print) -> Path:
     return root
 
 
-def open_split(cfg: DataConfig, split: str, log: Any = print):
-    """The raw (un-sampled) dataset of one split."""
+def open_split(cfg: DataConfig, split: str, log: Any = print, **options: Any):
+    """The raw (un-sampled) dataset of one split; ``options`` override the dataset arguments taken from
+    ``cfg`` (e.g. ``validate="full"``)."""
     from tal_pyg.datasets import ActivityNet12, Thumos14, WTALFeatures
 
     common: Dict[str, Any] = dict(split=split, layout=cfg.layout, modality=cfg.modality, on_error=cfg.on_error,
                   trust_pickle=cfg.trust_pickle)
+    common.update(options)
     if cfg.dataset in SYNTHETIC_PRESET_OF:
         root = ensure_synthetic(cfg, log)
         return WTALFeatures(root, **common)

@@ -4,16 +4,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from tal_pyg.utils.io import atomic_open
+from tal_pyg.utils.io import append_text, atomic_open
 
 
 class MetricsLog:
     """Append-only ``metrics.jsonl``: one JSON object per line, each with ``iteration`` and ``split``.
 
     On resume, :meth:`truncate_after` drops the lines written after the checkpoint the run resumes from,
-    so the log of a resumed run equals the log of an uninterrupted one.
+    so the log of a resumed run equals the log of an uninterrupted one. A last line that is not a complete
+    JSON record (the process was killed, or the disk filled up, in the middle of appending it) is a *torn*
+    line: :meth:`read` refuses it with the file and line, :meth:`truncate_after` drops it and says so
+    (docs/reliability.md).
     """
 
     def __init__(self, path: Path, tensorboard_dir: Optional[Path] = None, enabled: bool = True) -> None:
@@ -32,26 +35,57 @@ class MetricsLog:
         if not self.enabled:
             return
         record = {"iteration": int(iteration), "split": split, **values}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        append_text(self.path, json.dumps(record) + "\n")
         if self._tb is not None:
             for key, value in values.items():
-                if isinstance(value, (int, float)) and math.isfinite(float(value)):
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value)):
                     self._tb.add_scalar(f"{split}/{key}", value, iteration)
 
     def read(self) -> List[Dict[str, Any]]:
-        if not self.path.is_file():
-            return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        """Every record; ``ValueError`` naming the file and line for a torn or damaged line."""
+        records, torn = self._parse()
+        if torn is not None:
+            raise ValueError(f"{self.path}: line {torn[0]} is a torn record (the run was interrupted while "
+                             "writing it); `tal-pyg train --resume` drops it")
+        return records
 
-    def truncate_after(self, iteration: int) -> None:
+    def _parse(self) -> Tuple[List[Dict[str, Any]], Optional[Tuple[int, str]]]:
+        """(records, (line number, text) of a torn last line or None)."""
+        if not self.path.is_file():
+            return [], None
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:  # a torn multi-byte character at the very end
+            text = self.path.read_bytes().decode("utf-8", errors="replace")
+        lines = [(n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+        records: List[Dict[str, Any]] = []
+        for k, (n, line) in enumerate(lines):
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or "iteration" not in record or "split" not in record:
+                    raise ValueError("not a metrics record")
+            except ValueError as e:
+                if k == len(lines) - 1:
+                    return records, (n, line)
+                raise ValueError(f"{self.path}: line {n} is not a metrics record ({e}); the file is damaged "
+                                 "in the middle, not just torn at the end") from None
+            records.append(record)
+        return records, None
+
+    def truncate_after(self, iteration: int, drop_final: bool = False) -> Optional[str]:
+        """Keep the records up to ``iteration`` (and, with ``drop_final``, none marked ``final``); drop a torn
+        last line. Returns a message when a torn line was dropped."""
         if not self.enabled or not self.path.is_file():
-            return
-        keep = [r for r in self.read() if r["iteration"] <= iteration]
+            return None
+        records, torn = self._parse()
+        keep = [r for r in records if r["iteration"] <= iteration and not (drop_final and r.get("final"))]
         with atomic_open(self.path, "w", encoding="utf-8") as f:
             for r in keep:
                 f.write(json.dumps(r) + "\n")
+        if torn is None:
+            return None
+        return (f"{self.path}: dropped the torn last line {torn[0]} ({len(torn[1])} characters, written when "
+                f"the run was interrupted); the log now ends with its last complete record")
 
     def close(self) -> None:
         if self._tb is not None:

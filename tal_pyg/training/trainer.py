@@ -10,9 +10,15 @@ evaluates it on the test split and leaves in ``out_dir``::
     predictions.json     test detections in the ActivityNet result format
     eval.json            detection mAP (keys of ``tal-pyg evaluate --json``) + classification mAP
     training_curves.png  loss terms and mAP against the iteration
+    run.lock             the lock a running run holds on the folder (see :mod:`tal_pyg.utils.run_lock`)
 
 ``resume=True`` continues from ``checkpoints/last.pt`` and, on CPU, ends with exactly the weights and
-metrics of an uninterrupted run with the same seed.
+metrics of an uninterrupted run with the same seed; on a finished run it changes nothing and returns the
+metrics of ``eval.json``.
+
+A run holds an exclusive lock on ``out_dir`` (``run.lock``) from the constructor to the end of :meth:`fit`
+(or :meth:`close`); before the first iteration every video of both splits is checked (see
+:mod:`tal_pyg.training.preflight`). What the user sees for each fault: docs/reliability.md.
 """
 from __future__ import annotations
 
@@ -34,9 +40,11 @@ from tal_pyg.training.checkpoint import CheckpointError, load_checkpoint, save_c
 from tal_pyg.training.distributed import DistributedContext, init_distributed, resolve_device
 from tal_pyg.training.inference import evaluate_predictions, predict_split, unwrap
 from tal_pyg.training.metrics_log import MetricsLog, plot_training_curves
+from tal_pyg.training.preflight import open_checked_splits
 from tal_pyg.training.reproducibility import get_rng_state, seed_everything, set_rng_state
 from tal_pyg.training.step import train_iteration
-from tal_pyg.utils.io import atomic_write_json, atomic_write_text
+from tal_pyg.utils.io import atomic_write_json, atomic_write_text, remove_stale_temporaries
+from tal_pyg.utils.run_lock import RunLock
 
 SELECTION_LABELS = {
     "val": "best average mAP on the validation videos carved from the training split",
@@ -57,6 +65,17 @@ class Trainer:
         log: Callable[[str], None] = print,
         stop_after: Optional[int] = None,
     ) -> None:
+        self._run_lock: Optional[RunLock] = None
+        self._finished: Optional[Dict[str, Any]] = None  # eval.json of a finished run that is resumed
+        self.metrics: Optional[MetricsLog] = None
+        try:
+            self._setup(cfg, out_dir, resume, device, log, stop_after)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, cfg: ExperimentConfig, out_dir: str | Path, resume: bool, device: Optional[str],
+               log: Callable[[str], None], stop_after: Optional[int]) -> None:
         self.cfg = cfg
         self.out_dir = Path(out_dir)
         self.stop_after = stop_after  # for interruption tests: stop (as if killed) after this iteration
@@ -68,6 +87,7 @@ class Trainer:
         if self.ctx.enabled and self.device.type == "cuda":
             self.device = torch.device("cuda", self.ctx.local_rank)
         self._log = log if self.ctx.is_main else (lambda s: None)
+        resume = self._prepare_run_folder(resume)
         if tcfg.deterministic:
             torch.use_deterministic_algorithms(True)
         if cfg.optim.batch_size % self.ctx.world_size:
@@ -82,8 +102,7 @@ class Trainer:
         if self.ctx.is_main and dcfg.dataset in data_mod.SYNTHETIC_PRESET_OF:
             data_mod.ensure_synthetic(dcfg, self._log)
         self.ctx.barrier()
-        self.train_set = data_mod.open_split(dcfg, dcfg.train_split, self._log)
-        self.test_set = data_mod.open_split(dcfg, dcfg.test_split, self._log)
+        self.train_set, self.test_set, self.skipped_videos = open_checked_splits(dcfg, self._log)
         self.class_names: List[str] = list(self.train_set.class_names)
         if list(self.test_set.class_names) != self.class_names:
             raise ValueError("the train and test splits have different class lists")
@@ -118,14 +137,38 @@ class Trainer:
         if resume:
             self._resume()
         elif self.ctx.is_main:
-            if (self.ckpt_dir / "last.pt").exists():
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
+            atomic_write_text(self.out_dir / "config.yaml", cfg.to_yaml())
+
+    # ------------------------------------------------------------------ run folder
+    def _prepare_run_folder(self, resume: bool) -> bool:
+        """Lock the run folder, remove what a killed write left behind, refuse to overwrite a run. Returns
+        whether there is a run to resume (``--resume`` before the first checkpoint starts the run)."""
+        last = self.out_dir / "checkpoints" / "last.pt"
+        if self.ctx.is_main:
+            self._run_lock = RunLock(self.out_dir).acquire()
+            stale = [p for d in (self.out_dir, last.parent) for p in remove_stale_temporaries(d)]
+            if stale:
+                self._log(f"removed {len(stale)} temporary file(s) left by an interrupted write: "
+                          + ", ".join(str(p) for p in stale[:5]) + (" ..." if len(stale) > 5 else ""))
+            if not resume and last.exists():
                 raise ValueError(
                     f"{self.out_dir} already holds a run (checkpoints/last.pt): pass --resume to continue it, "
                     "or choose another --out"
                 )
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
-            atomic_write_text(self.out_dir / "config.yaml", cfg.to_yaml())
+            if resume and not last.exists():
+                self._log(f"{self.out_dir}: no checkpoints/last.pt to resume from: starting the run")
+        self.ctx.barrier()
+        return resume and last.exists()
+
+    def close(self) -> None:
+        """Release the run folder (and the TensorBoard writer). :meth:`fit` calls it when it returns."""
+        if self.metrics is not None:
+            self.metrics.close()
+        if self._run_lock is not None:
+            self._run_lock.release()
+            self._run_lock = None
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> Dict[str, Any]:
@@ -149,14 +192,26 @@ class Trainer:
         diff = [k for k in diff_keys(state["config"], to_dict(self.cfg)) if k not in RUNTIME_KEYS]
         if diff:
             raise CheckpointError(f"{path}: the configuration differs from the run being resumed ({', '.join(diff)})")
-        self.model.load_state_dict(state["model"])
-        for k, opt in self.optimizers.items():
-            opt.load_state_dict(state["optimizers"][k])
+        try:
+            self.model.load_state_dict(state["model"])
+            for k, opt in self.optimizers.items():
+                opt.load_state_dict(state["optimizers"][k])
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise CheckpointError(f"{path}: the checkpoint does not fit this run's model and optimisers "
+                                  f"({type(e).__name__}: {str(e).strip().splitlines()[0]})") from None
         self.sampler.load_state_dict(state["sampler"])
         self.iteration = int(state["iteration"])
         self.best = dict(state["best"])
         set_rng_state(state["rng"])
-        self.metrics.truncate_after(self.iteration)
+        finished = self.out_dir / "eval.json"
+        if self.iteration >= self.cfg.optim.iterations and finished.is_file():
+            from tal_pyg.evaluation._jsonfile import read_json
+
+            self._finished = read_json(finished, "eval")
+            return
+        note = self.metrics.truncate_after(self.iteration, drop_final=True)
+        if note:
+            self._log(note)
         self._log(f"resumed {self.out_dir} at iteration {self.iteration}")
 
     def _save(self, name: str, state: Optional[Dict[str, Any]] = None) -> None:
@@ -201,6 +256,17 @@ class Trainer:
         return {"metrics": metrics, "predictions": preds, "selection_value": selection_value}
 
     def fit(self) -> Dict[str, Any]:
+        """Train (or continue), select, evaluate on the test split; returns the metrics of ``eval.json``.
+        The run folder is released when it returns."""
+        try:
+            if self._finished is not None:
+                self._log(f"{self.out_dir}: the run is finished (eval.json); nothing to do")
+                return self._finished
+            return self._train_and_finish()
+        finally:
+            self.close()
+
+    def _train_and_finish(self) -> Dict[str, Any]:
         cfg = self.cfg
         total_iters = cfg.optim.iterations
         params_total = parameter_count(self.model)
@@ -277,18 +343,41 @@ class Trainer:
             "train_seconds_this_session": round(train_seconds, 2),
             "test_seconds": round(eval_seconds, 2),
         })
+        if any(self.skipped_videos.values()):
+            metrics["skipped_videos"] = self.skipped_videos
         if self.ctx.is_main:
-            from tal_pyg.evaluation import write_predictions
-
-            write_predictions(self.out_dir / "predictions.json", result["predictions"].results,
-                              version=f"tal_pyg {_version()} {cfg.name}")
-            atomic_write_json(self.out_dir / "eval.json", metrics)
-            self.metrics.write(self.iteration, "test", _scalars(metrics))
-            plot_training_curves(self.metrics.read(), self.out_dir / "training_curves.png", title=cfg.name)
-            self.metrics.close()
+            self._write_results(result["predictions"].results, metrics)
             self._log(format_summary(metrics))
         self.ctx.barrier()
         return metrics
+
+    def _write_results(self, results: Dict[str, Any], metrics: Dict[str, Any]) -> None:
+        """predictions.json (with the evaluation settings), the final metrics record, then eval.json: its
+        presence marks the run as finished (a resume after it changes nothing)."""
+        from tal_pyg.evaluation import write_predictions
+
+        cfg = self.cfg
+        write_predictions(self.out_dir / "predictions.json", results, version=f"tal_pyg {_version()} {cfg.name}",
+                          evaluation=self._evaluation_settings())
+        self.metrics.write(self.iteration, "test", {**_scalars(metrics), "final": True})
+        atomic_write_json(self.out_dir / "eval.json", metrics)
+        if plot_training_curves(self.metrics.read(), self.out_dir / "training_curves.png", title=cfg.name) is None:
+            self._log("training_curves.png not written: matplotlib is not installed (pip install 'tal-pyg[plot]')")
+
+    def _evaluation_settings(self) -> Dict[str, Any]:
+        """What the test evaluation used, stored in predictions.json so that ``tal-pyg evaluate`` and
+        :func:`~tal_pyg.evaluation.detection_map` default to it (docs/reliability.md)."""
+        dcfg = self.cfg.data
+        subsets = {self.test_set.annotation(v).subset for v in self.test_set.video_names}
+        annotation_file = getattr(self.test_set, "annotation_file", None)
+        return {
+            "subset": subsets.pop() if len(subsets) == 1 else None,
+            "tiou_thresholds": [float(t) for t in self.tious],
+            "tiou_preset": None if dcfg.tiou_thresholds else dcfg.tiou_preset,
+            "class_names": list(self.class_names),
+            "ambiguous": bool(dcfg.ambiguous),
+            "ground_truth": str(annotation_file) if annotation_file else None,
+        }
 
 
 def format_summary(metrics: Dict[str, Any]) -> str:

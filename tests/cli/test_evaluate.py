@@ -63,8 +63,9 @@ def test_warning_is_one_line(files, capsys, tmp_path):
     res = tmp_path / "r.json"
     res.write_text(json.dumps({"results": {"other": [{"label": "a", "score": 1, "segment": [0, 1]}]}}))
     assert main(["evaluate", "--ground-truth", gt, "--predictions", str(res), "--subset", "test"]) == 0
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "warning" in err and "false positives" in err
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "tal-pyg evaluate: subset 'test' (argument), tIoU activitynet = 0.50:0.05:0.95 (default)"
+    assert len(err) == 2 and "warning" in err[1] and "false positives" in err[1]
 
 
 @pytest.mark.parametrize(

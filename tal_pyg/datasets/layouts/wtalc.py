@@ -118,7 +118,8 @@ def read_wtalc(
     if not trust_pickle:
         raise ValueError(
             f"{feat_path}: W-TALC files are pickled object arrays; loading them can run arbitrary code. "
-            "Pass trust_pickle=True (--trust-pickle) only for files you trust, or convert them once "
+            "Pass trust_pickle=True (training config: data.trust_pickle: true) only for files you trust, "
+            "or convert them once "
             "with `tal-pyg convert --trust-pickle` into the safe per-video layout.")
     if weak_labels not in ("labels_all", "instances"):
         raise ValueError(f"weak_labels must be 'labels_all' or 'instances', got {weak_labels!r}")
