@@ -6,16 +6,15 @@ Usage::
 
 ``SHARED_DATA_DIR`` holds ``thumos14/Thumos14reduced-Annotations`` (W-TALC, MIT),
 ``thumos14/basnet_THUMOS14`` (BaS-Net, MIT), ``activitynet12/ActivityNet1.2-Annotations``
-(3C-Net copy of the ActivityNet v1.2 annotations) and ``stats.json``. Writes
-``tal_pyg/datasets/metadata/{thumos14,activitynet12}/`` and the same files into
-``datasets/{thumos14,activitynet12}/`` (next to their README). Output is deterministic.
+(3C-Net copy of the ActivityNet v1.2 annotations) and ``stats.json``. Writes the packaged metadata,
+``tal_pyg/datasets/metadata/{thumos14,activitynet12}/`` and ``structure_stats.json`` (the only copy in the
+repository; ``datasets/{thumos14,activitynet12}/README.md`` describe its files). Output is deterministic.
 The pickled annotation arrays are read with ``allow_pickle=True``: run this only on the
 trusted files listed in ``datasets/*/README.md``.
 """
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -144,9 +143,6 @@ def main(argv=None) -> int:
     build_thumos(data, PKG_META / "thumos14")
     build_anet(data, PKG_META / "activitynet12")
     build_stats(data, PKG_META)
-    for name in ("thumos14", "activitynet12"):
-        for f in sorted((PKG_META / name).iterdir()):
-            shutil.copyfile(f, REPO / "datasets" / name / f.name)
     return 0
 
 

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+import numpy as np
+
 from .grids import CONFIGS, ROOT, Cell
 
 def best_validation(metrics_path: Path) -> Optional[Dict[str, float]]:
@@ -129,6 +131,7 @@ def proposal_statistics(run_dir: Path) -> Optional[Dict[str, float]]:
     if not (run_dir / "predictions.json").is_file() or not (run_dir / "config.yaml").is_file():
         return None
     from tal_pyg.config import load_config
+    from tal_pyg.evaluation import segment_tiou
     from tal_pyg.training.data import synthetic_root
 
     cfg = load_config(str(run_dir / "config.yaml"))
@@ -150,10 +153,8 @@ def proposal_statistics(run_dir: Path) -> Optional[Dict[str, float]]:
         for a in d["annotations"]:
             s, e = a["segment"]
             gt_len.append(e - s)
-            ious = [max(0.0, min(e, p["segment"][1]) - max(s, p["segment"][0]))
-                    / max(1e-9, max(e, p["segment"][1]) - min(s, p["segment"][0]))
-                    for p in props if p["label"] == a["label"]]
-            best.append(max(ious) if ious else 0.0)
+            same = np.array([p["segment"] for p in props if p["label"] == a["label"]], dtype=float).reshape(-1, 2)
+            best.append(float(segment_tiou(s, e, same[:, 0], same[:, 1], empty=0.0).max()) if len(same) else 0.0)
         top_len += [p["segment"][1] - p["segment"][0] for p in sorted(props, key=lambda p: -p["score"])[:10]]
     mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
     return {"proposals_per_video": mean(n), "top10_mean_length_s": mean(top_len), "gt_mean_length_s": mean(gt_len),

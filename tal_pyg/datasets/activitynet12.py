@@ -1,10 +1,11 @@
 """ActivityNet1.2 (100 classes): train = 4,819 training videos, test = 2,383 validation videos.
 
 The class list, ground truth (keyed by YouTube id, with durations) and split lists are packaged
-(``datasets/activitynet12/``). Known quirks handled here: videos with empty feature arrays are
-left out with a warning (``min_snippets=1``; CO2-Net uses 11), all-zero feature arrays can be
-left out with ``drop_all_zero=True`` (reads all features once), and the 185 segments that end after
-the video are clipped in ``gt_segments`` (kept in :attr:`ground_truth`).
+(``tal_pyg/datasets/metadata/activitynet12/``, see ``datasets/activitynet12/README.md``). Known quirks
+handled here: videos with empty feature arrays are left out with a warning (``min_snippets=1``; CO2-Net
+uses 11), all-zero feature arrays can be left out with ``drop_all_zero=True`` (reads all features once),
+and the 185 segments that end after the video are clipped in ``gt_segments`` (kept in
+:attr:`ground_truth`).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """THUMOS'14 (20 classes): train = the 200 validation videos, test = 210 (or 212) test videos.
 
 The class list, ground truth (with durations), split lists, W-TALC's ``labels_all``, the
-Ambiguous segments and DGAM's name lists are packaged (``datasets/thumos14/``), so only the
-features are needed, in any of the three public layouts.
+Ambiguous segments and DGAM's name lists are packaged (``tal_pyg/datasets/metadata/thumos14/``, described in
+``datasets/thumos14/README.md``), so only the features are needed, in any of the three public layouts.
 """
 from __future__ import annotations
 

@@ -23,13 +23,13 @@ from tal_pyg.models.base import (
     normalise_labels,
 )
 from tal_pyg.postprocess import (
-    gaussian_kernel_1d,
     gaussian_smooth_1d,
     generate_proposals,
     select_classes,
     suppress,
     upsample_linear,
 )
+from tal_pyg.postprocess.smoothing import gaussian_smooth_padded
 
 
 @dataclass
@@ -116,22 +116,6 @@ class DGAMStream(nn.Module):
 
     def decode(self, z: Tensor, lam: Tensor) -> Tensor:
         return self.decoder(torch.cat([z, lam.unsqueeze(-1)], dim=-1))
-
-
-def smooth_over_time(x: Tensor, lengths: Tensor, sigma: float, truncate: float = 4.0) -> Tensor:
-    """Gaussian smoothing of ``x`` ``[B, T, K]`` along time, each video mirrored at its own length (the
-    ``mode="reflect"`` of ``scipy.ndimage.gaussian_filter1d``); values past a video's length are arbitrary."""
-    if sigma <= 0:
-        return x
-    w = torch.as_tensor(gaussian_kernel_1d(sigma, truncate), dtype=x.dtype, device=x.device)
-    r = (w.numel() - 1) // 2
-    B, T = x.shape[:2]
-    pos = torch.arange(T, device=x.device).view(1, T, 1) + torch.arange(-r, r + 1, device=x.device).view(1, 1, -1)
-    n = lengths.view(B, 1, 1).to(pos.dtype)
-    m = torch.remainder(pos, 2 * n)
-    src = torch.where(m < n, m, 2 * n - 1 - m)  # [B, T, 2r + 1]
-    gathered = x[torch.arange(B, device=x.device).view(B, 1, 1), src]  # [B, T, 2r + 1, K]
-    return (gathered * w.view(1, 1, -1, 1)).sum(dim=2)
 
 
 class DGAMHead(WTALHead):
@@ -277,7 +261,7 @@ class DGAMHead(WTALHead):
             fg = -(gt * F.log_softmax(output["logits_fg"][s], dim=-1)).sum(dim=-1).mean()
             bg = -F.log_softmax(output["logits_bg"][s], dim=-1)[:, C].mean()
             with torch.no_grad():
-                p = smooth_over_time(output["tcam"][s].softmax(dim=-1), lengths, cfg.guide_sigma)
+                p = gaussian_smooth_padded(output["tcam"][s].softmax(dim=-1), lengths, cfg.guide_sigma)
                 g_fg = (p[..., :C] * y.unsqueeze(1)).amax(dim=-1)
                 g_bg = 1.0 - p[..., C]
             guide = ((((lam - g_fg).abs() + (lam - g_bg).abs()) * mf).sum()) / n_snippets

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from tal_pyg.models import DGAMConfig, DGAMHead
-from tal_pyg.models.dgam import smooth_over_time
 from tal_pyg.postprocess import gaussian_smooth_1d
+from tal_pyg.postprocess.smoothing import gaussian_smooth_padded
 
 ONE_STREAM = dict(num_streams=1, stream_names=("rgb",), fg_weights=(1.0,), recon_weights=(0.5,),
                   stream_weights=(1.0,), segment_thresholds=(0.03,))
@@ -108,7 +108,7 @@ def test_cvae_loss_hand_computed_and_warmup():
 def test_guide_smoothing_matches_reflect_reference_per_video():
     x = torch.rand(2, 15, 3, dtype=torch.float64)
     lengths = torch.tensor([15, 6])
-    got = smooth_over_time(x, lengths, sigma=1.0)
+    got = gaussian_smooth_padded(x, lengths, sigma=1.0)
     for b, n in enumerate(lengths.tolist()):
         np.testing.assert_allclose(got[b, :n].numpy(), gaussian_smooth_1d(x[b, :n].numpy(), 1.0, axis=0), atol=1e-12)
 

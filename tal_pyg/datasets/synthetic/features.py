@@ -9,6 +9,7 @@ import numpy as np
 
 from tal_pyg.datasets.synthetic.config import SNIPPET_SECONDS, SyntheticConfig, rng_stream
 from tal_pyg.datasets.synthetic.structure import SyntheticVideo
+from tal_pyg.postprocess.smoothing import gaussian_smooth_1d
 
 
 def _prototypes(rng: np.random.Generator, n: int, dim: int, density: float) -> np.ndarray:
@@ -67,16 +68,11 @@ def make_world(cfg: SyntheticConfig, seed: int) -> World:
 
 
 def _smooth(z: np.ndarray, sigma: float) -> np.ndarray:
+    """The temporal smoothing ``κ``: radius ``ceil(2.5 σ)``, edge-padded, float32."""
     if sigma <= 0 or z.shape[0] < 2:
         return z
-    r = max(1, int(math.ceil(2.5 * sigma)))
-    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
-    k = (k / k.sum()).astype(np.float32)
-    zp = np.pad(z, ((r, r), (0, 0)), mode="edge")
-    out = k[0] * zp[: z.shape[0]]
-    for j in range(1, 2 * r + 1):
-        out += k[j] * zp[j: j + z.shape[0]]
-    return out
+    return gaussian_smooth_1d(z, sigma, axis=0, mode="nearest", radius=max(1, int(math.ceil(2.5 * sigma))),
+                              dtype=np.float32)
 
 
 def video_features(cfg: SyntheticConfig, world: World, video: SyntheticVideo, rng: np.random.Generator) -> np.ndarray:
