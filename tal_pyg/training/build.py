@@ -11,6 +11,7 @@ from tal_pyg.config.experiment import ExperimentConfig, OptimConfig
 def build_model(cfg: ExperimentConfig, in_channels: int, num_classes: int) -> torch.nn.Module:
     """The configured head, wrapped in :class:`~tal_pyg.models.WithACGNet` when ``model.acgnet.enabled``."""
     from tal_pyg.models import HEADS, WithACGNet
+    from tal_pyg.models.with_acgnet import keep_seeded_init
     from tal_pyg.nn import ACGNet
 
     head_cls, _ = HEADS[cfg.model.head]
@@ -19,6 +20,7 @@ def build_model(cfg: ExperimentConfig, in_channels: int, num_classes: int) -> to
         return head_cls(in_channels, num_classes, cfg.head_config())
     # output width per input channel: 1 (sum), or 1 + use_avg + use_gcn (concat)
     width_factor = ACGNet.output_channels(1, fusion=acg.fusion, use_avg=acg.use_avg, use_gcn=acg.use_gcn)
+    keep_seeded_init(acg.num_layers)
     head = head_cls(in_channels * width_factor, num_classes, cfg.head_config())
     return WithACGNet(head, acg.module_kwargs(), epm_weight=acg.epm_weight, epm_reduction=acg.epm_reduction)
 
