@@ -266,7 +266,8 @@ def main(argv=None) -> int:
 
         shutil.rmtree(runs)
     result = run(runs, args.threads, quick=args.quick)
-    result["command"] = "python experiments/departures.py --threads " + str(args.threads) + (" --quick" if args.quick else "")
+    quick = " --quick" if args.quick else ""
+    result["command"] = f"python experiments/departures.py --threads {args.threads}{quick}"
     from tal_pyg.utils.io import atomic_write_json
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

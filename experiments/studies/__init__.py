@@ -33,7 +33,8 @@ from .summary import mean_std, paired_row_difference, select_by_validation, summ
 __all__ = [
     "CONFIGS", "RESULTS", "ROOT", "RUNS_ROOT", "STUDIES", "TABLE2_TUNING_AUX", "Cell", "cells_for",
     "best_validation", "cell_is_current", "cell_overrides", "cell_record", "loss_magnitudes", "move_stale",
-    "proposal_statistics", "train_cell", "Runner", "run_study", "parse_shard", "mean_std", "paired_row_difference", "summarize_rows",
+    "proposal_statistics", "train_cell", "Runner", "run_study", "parse_shard", "mean_std",
+    "paired_row_difference", "summarize_rows",
     "select_by_validation", "render_markdown", "plot_sweep", "aggregate", "graph_statistics",
     "feature_separability", "main",
 ]

@@ -29,7 +29,7 @@ def loss_magnitudes(metrics_path: Path) -> Dict[str, float]:
     """Mean of every ``loss/*`` over the second half of training (EPM vs head-loss magnitude)."""
     if not metrics_path.is_file():
         return {}
-    recs = [json.loads(l) for l in metrics_path.read_text().splitlines()]
+    recs = [json.loads(line) for line in metrics_path.read_text().splitlines()]
     recs = [r for r in recs if r.get("split") == "train"]
     recs = recs[len(recs) // 2:]
     out: Dict[str, float] = {}

@@ -134,8 +134,8 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
         ]
         for key, cfg, ov, flags in rows:
             for s in range(seeds):
-                out.append(Cell(study, f"{key.replace('+', '_').replace('(', '_').replace(')', '').replace(',', '_')}_s{s}",
-                                key, cfg, list(ov), s, {"flags": list(flags)}))
+                folder = key.replace('+', '_').replace('(', '_').replace(')', '').replace(',', '_')
+                out.append(Cell(study, f"{folder}_s{s}", key, cfg, list(ov), s, {"flags": list(flags)}))
     elif study == "lambda":
         cfg = _cfg(p, "basnet", True)
         T = _num_segments(cfg)

@@ -30,7 +30,8 @@ def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any
             # per seed (for paired differences between rows trained with the same seeds)
             "by_seed": {str(r["seed"]): {"average": r["test_average_mAP"], "mAP": r["test_mAP"],
                                          "val": r["val_average_mAP"]} for r in recs},
-            "info": {k: v for k, v in recs[0].items() if k not in ("cell", "seed", "test_mAP", "losses", "proposals", "epm_weight_used")
+            "info": {k: v for k, v in recs[0].items()
+                     if k not in ("cell", "seed", "test_mAP", "losses", "proposals", "epm_weight_used")
                      and not k.endswith("mAP") and k not in ("cpu_seconds", "wall_seconds", "run_dir",
                                                              "selected_iteration", "tiou_thresholds")},
         }

@@ -31,7 +31,7 @@ import difflib
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, NamedTuple, Optional, Sequence, Union
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -406,7 +406,7 @@ def _warn_label_problems(gt: GroundTruth, class_names: Optional[tuple], source: 
     """Warn about ground-truth labels that look like typos: not in the known class list, or (without one)
     a rare label within a small edit of another label."""
     counts = np.bincount(gt.label_index, minlength=len(gt.labels))
-    first_video = {}
+    first_video: Dict[int, str] = {}
     for v, lab in zip(gt.video_index.tolist(), gt.label_index.tolist()):
         first_video.setdefault(lab, gt.videos[v])
     if class_names is not None:

@@ -10,7 +10,7 @@ import contextlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, Sequence, Tuple
 
 __all__ = ["TrainingRun", "run_in_processes"]
 
@@ -39,7 +39,6 @@ def run_in_processes(runs: Sequence[TrainingRun], workers: int = 2) -> Iterator[
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    runs: List[TrainingRun] = list(runs)
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_train, run): run for run in runs}
         for fut in as_completed(futures):

@@ -27,7 +27,9 @@ class PreflightError(ValueError):
     """Some videos of the run's splits are unreadable or invalid (the message lists them)."""
 
 
-def open_checked_splits(cfg: DataConfig, log: Callable[[str], None] = print) -> Tuple[Any, Any, Dict[str, Dict[str, str]]]:
+def open_checked_splits(
+    cfg: DataConfig, log: Callable[[str], None] = print
+) -> Tuple[Any, Any, Dict[str, Dict[str, str]]]:
     """``(train_set, test_set, {split: {video: problem}})`` after the full check of both splits.
 
     Raises:

@@ -1,7 +1,6 @@
 """Messages that used to mislead: each is now one line that names the file and the real problem."""
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import subprocess

@@ -144,7 +144,8 @@ def _gt_structure(cfg: SyntheticConfig, classes: List[str]) -> Tuple[List[Synthe
             if not inside:
                 continue
             end = max([e for _, e, _ in a.instances], default=0.0)
-            duration = a.duration if a.duration is not None else (math.ceil(end / SNIPPET_SECONDS) + 8) * SNIPPET_SECONDS
+            duration = (a.duration if a.duration is not None
+                        else (math.ceil(end / SNIPPET_SECONDS) + 8) * SNIPPET_SECONDS)
             T = max(1, int(math.floor(duration / SNIPPET_SECONDS + 1e-9)))
             segs = [(s, e, cid[lab]) for s, e, lab in a.instances]
             videos.append(SyntheticVideo(v, split, T, float(duration), segs, sorted({c for _, _, c in segs})))
