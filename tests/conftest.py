@@ -39,3 +39,17 @@ def make_tiny_config(root, **sections):
     for key, value in sections.items():
         cfg[key] = {**cfg.get(key, {}), **value}
     return cfg
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cpu",
+                     help="device of the tests that take the `device` fixture (cpu, cuda, cuda:N); default cpu")
+
+
+@pytest.fixture(scope="session")
+def device(request):
+    """The ``--device`` of this run as a :class:`torch.device` (tests that take it run their numerics there)."""
+    dev = torch.device(request.config.getoption("--device"))
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        pytest.skip("--device cuda: CUDA is not available")
+    return dev

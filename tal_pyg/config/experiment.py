@@ -22,7 +22,7 @@ from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, diff_keys,
 #: fields that change how a run executes, not its definition (resume and reuse of a run ignore them); the
 #: thread count and the device change the floating-point summation order, so results agree only to rounding
 #: at first and can drift apart over training
-RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads")
+RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads", "data.num_workers")
 
 DATASETS = ("thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet",
             "synthetic-anet-small")
@@ -63,6 +63,11 @@ class DataConfig:
     tiou_preset: str = "thumos14"  # "thumos14" | "thumos14-full" | "activitynet"
     tiou_thresholds: Optional[List[float]] = None  # overrides the preset
     ambiguous: bool = False  # THUMOS'14: drop predictions overlapping 'Ambiguous' segments
+    # training batches made by this many worker processes (0: in the training process). Any value gives
+    # the same batches. Default 0: on a small CPU machine the workers compete with the training step for
+    # the same cores, and a first run needs no multiprocessing; on a GPU machine 2-4 keep up with a
+    # paper-shape step (benchmarks/data_loading.py, docs/gpu.md).
+    num_workers: int = 0
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
@@ -75,6 +80,8 @@ class DataConfig:
             raise ConfigError(f"data.val_fraction: expected a value in [0, 1), got {self.val_fraction}")
         if self.num_segments < 1:
             raise ConfigError(f"data.num_segments: expected >= 1, got {self.num_segments}")
+        if self.num_workers < 0:
+            raise ConfigError(f"data.num_workers: expected >= 0, got {self.num_workers}")
 
 
 @dataclass
@@ -139,10 +146,15 @@ class TrainConfig:
     num_threads: Optional[int] = None  # torch.set_num_threads; None = torch's default
     deterministic: bool = False  # torch.use_deterministic_algorithms (GPU runs)
     progress: bool = True
+    # fp32 | bf16 | fp16: autocast of the forward pass (fp16 with loss scaling); the graph is always built
+    # from the float32 similarity. See docs/gpu.md.
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.selection not in ("val", "last", "test-oracle"):
             raise ConfigError(f"train.selection: expected val, last or test-oracle, got {self.selection!r}")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ConfigError(f"train.precision: expected fp32, bf16 or fp16, got {self.precision!r}")
 
 
 @dataclass

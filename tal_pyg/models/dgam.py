@@ -19,7 +19,6 @@ from tal_pyg.models.base import (
 )
 from tal_pyg.models.basnet import _check_positive
 from tal_pyg.postprocess import (
-    gaussian_kernel_1d,
     gaussian_smooth_1d,
     generate_proposals,
     select_classes,
@@ -119,8 +118,11 @@ def smooth_over_time(x: Tensor, lengths: Tensor, sigma: float, truncate: float =
     ``mode="reflect"`` of ``scipy.ndimage.gaussian_filter1d``); values past a video's length are arbitrary."""
     if sigma <= 0:
         return x
-    w = torch.as_tensor(gaussian_kernel_1d(sigma, truncate), dtype=x.dtype, device=x.device)
-    r = (w.numel() - 1) // 2
+    # the weights of gaussian_kernel_1d, computed on x's device (no host->device copy per step)
+    r = int(truncate * float(sigma) + 0.5)
+    offsets = torch.arange(-r, r + 1, dtype=torch.float64, device=x.device)
+    w = torch.exp(-0.5 * (offsets / float(sigma)) ** 2)
+    w = (w / w.sum()).to(x.dtype)
     B, T = x.shape[:2]
     pos = torch.arange(T, device=x.device).view(1, T, 1) + torch.arange(-r, r + 1, device=x.device).view(1, 1, -1)
     n = lengths.view(B, 1, 1).to(pos.dtype)
