@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # this checkout's tal_pyg, also in the per-cell subprocesses
 CONFIGS = REPO / "experiments" / "configs"
 SETTINGS = {
     "paper": {"basnet": "thumos14_basnet", "bam": "thumos14_bam", "dgam": "thumos14_dgam"},
@@ -102,6 +103,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/train_throughput.json"))
     ap.add_argument("--precisions", nargs="+", default=["fp32"], choices=["fp32", "bf16", "fp16"],
                     help="train.precision values to time (default fp32)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="run every cell in this process (fast start; peak memory is then not per cell)")
     ap.add_argument("--worker", nargs=4, metavar=("CONFIG", "ACGNET", "D", "STEPS"), help=argparse.SUPPRESS)
     ap.add_argument("--worker-precision", default="fp32", help=argparse.SUPPRESS)
     ap.add_argument("--worker-overrides", nargs="*", default=[], help=argparse.SUPPRESS)
@@ -123,11 +126,15 @@ def main() -> int:
                            "--worker-precision", precision]
                     if OVERRIDES.get(setting):
                         cmd += ["--worker-overrides", *OVERRIDES[setting]]
-                    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
-                    if proc.returncode != 0:
-                        print(proc.stderr, file=sys.stderr)
-                        return 1
-                    row = json.loads(proc.stdout.strip().splitlines()[-1])
+                    if args.in_process:
+                        row = worker(SETTINGS[setting][head], acg, FEATURE_DIM[setting], args.steps, args.device,
+                                     precision, tuple(OVERRIDES.get(setting, ())))
+                    else:
+                        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+                        if proc.returncode != 0:
+                            print(proc.stderr, file=sys.stderr)
+                            return 1
+                        row = json.loads(proc.stdout.strip().splitlines()[-1])
                     row.update({"setting": setting, "head": head})
                     pair[acg] = row
                     rows.append(row)

@@ -53,3 +53,10 @@ def device(request):
     if dev.type == "cuda" and not torch.cuda.is_available():
         pytest.skip("--device cuda: CUDA is not available")
     return dev
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that take the ``device`` fixture get the ``device`` marker (``pytest -m device --device cuda``)."""
+    for item in items:
+        if "device" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.device)
