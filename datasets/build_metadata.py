@@ -75,7 +75,7 @@ def build_thumos(data: Path, out: Path) -> None:
     test212 = sorted(v for v, e in db.items() if e["subset"] == "test")
     assert len(split_train) == 200 and len(split_test) == 210 and len(test212) == 212
     assert set(split_test) == set(test212) - {"video_test_0000270", "video_test_0001496"}
-    # DGAM/STPN training order: sorted by (class index of labels_all[0], name) -- FORMATS.md §3
+    # DGAM/STPN training order: sorted by (class index of labels_all[0], name), the order of the released lists
     dgam_train = sorted(split_train, key=lambda v: (classes.index(la[v][0]), v))
     _write(out / "classes.txt", "\n".join(classes) + "\n")
     _write(out / "gt.json", _gt_json(db))

@@ -9,7 +9,7 @@ points there, so the shared cache is untouched), trains + selects (validation) +
 process, and appends one record to ``experiments/results/calibration.json``: knobs, training overrides,
 best validation average mAP (the selection metric), test mAP per tIoU, test average mAP, classification mAP,
 and the child's CPU seconds (user + system). Choices are made on the validation numbers; the calibration
-*target* (BaS-Net mAP@0.5 roughly 20-35 %) refers to the baseline's test mAP, as the issue states it.
+*target* (BaS-Net mAP@0.5 roughly 20-35 %) refers to the baseline's test mAP (datasets/SYNTHETIC.md).
 """
 from __future__ import annotations
 

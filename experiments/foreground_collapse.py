@@ -15,7 +15,6 @@ validation or checkpoints. Writes ``experiments/results/foreground_collapse.json
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any, Dict, List

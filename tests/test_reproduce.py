@@ -1,4 +1,5 @@
-"""experiments/reproduce.py: cell grids, resume, bounded chunks, aggregation (stub runner, no training)."""
+"""experiments/studies (``experiments/reproduce.py``): cell grids, resume, bounded chunks, aggregation (stub
+runner, no training)."""
 import importlib.util
 import json
 import math
@@ -8,9 +9,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("reproduce", ROOT / "experiments" / "reproduce.py")
+STUDIES = ROOT / "experiments" / "studies"
+# experiments/ is not an installed package: load experiments/studies as the package ``studies``, the name
+# experiments/reproduce.py imports it under
+spec = importlib.util.spec_from_file_location("studies", STUDIES / "__init__.py",
+                                              submodule_search_locations=[str(STUDIES)])
 reproduce = importlib.util.module_from_spec(spec)
-sys.modules["reproduce"] = reproduce  # dataclasses look their module up
+sys.modules["studies"] = reproduce  # dataclasses and relative imports look their module up
 spec.loader.exec_module(reproduce)
 
 TIOUS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
@@ -164,3 +169,17 @@ def test_table2_tuning_grid_and_validation_selection(tmp_path):
     assert s["selected"]["bam"]["row"] == bam_first.row  # all tie: the first row of the grid
     md = (tmp_path / "res" / "table2-tuning.md").read_text()
     assert md.count("**selected**") == 2
+
+
+def test_entry_script_lists_a_grid(tmp_path, capsys, monkeypatch):
+    """``python experiments/reproduce.py ...`` is a thin entry to the package's command line."""
+    import runpy
+
+    monkeypatch.setattr(sys, "argv", ["reproduce.py", "--study", "table1", "--seeds", "1", "--list",
+                                      "--runs-root", str(tmp_path)])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(ROOT / "experiments" / "reproduce.py"), run_name="__main__")
+    assert exit_info.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "todo  basnet_s0: synthetic-small_basnet.yaml  seed 0" and len(lines) == 6
+    assert lines[-1].startswith("todo  dgam_acgnet_s0: synthetic-small_dgam_acgnet.yaml")

@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "convert": "convert W-TALC pickled features into the safe per-video layout",
     "info": "describe a checkpoint",
     "extract": "extract two-stream I3D features from raw videos",
+    "graph-stats": "statistics of the action complement graph on a features folder",
 }
 
 
@@ -41,7 +42,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, summary in SUBCOMMANDS.items():
         if only is None or name == only:
-            importlib.import_module(f"tal_pyg.cli.{name}").add_parser(sub)
+            importlib.import_module(f"tal_pyg.cli.{name.replace('-', '_')}").add_parser(sub)
         else:
             sub.add_parser(name, help=summary)
     return parser

@@ -126,7 +126,10 @@ def predict_features(model, cfg, class_names: Sequence[str], x: np.ndarray, name
         output = model(batch.x, batch.mask)
         proposals = model.predict(output, batch.snippet_seconds, batch.mask.sum(dim=1))[0]
         scores = model.video_scores(output)[0].float().cpu().numpy()
-    cas = output.get("cas") if isinstance(output, dict) else None
+    try:
+        cas = model.cas(output)  # [1, T', C]: the curve the head localises on
+    except NotImplementedError:
+        cas = None
     return {
         "detections": proposals_to_detections(proposals, class_names),
         "cas": None if cas is None else cas[0].float().cpu().numpy(),

@@ -11,7 +11,7 @@ import copy
 import dataclasses
 import re
 import typing
-from typing import Any, Dict, Iterable, Mapping, Type, TypeVar, Union
+from typing import Any, Dict, Iterable, Mapping, Sequence, Type, TypeVar, Union
 
 import yaml
 
@@ -48,9 +48,9 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
         raise ConfigError(f"{path}: expected {_type_name(tp)}, got {value!r}")
     if origin is typing.Literal:
         if value not in args:
-            raise ConfigError(f"{path}: expected one of {list(args)}, got {value!r}")
+            raise ConfigError(_choice_error(path, value, args))
         return value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, Mapping):
@@ -94,12 +94,30 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
     return value
 
 
+def _choice_error(path: str, value: Any, choices: Sequence[Any]) -> str:
+    return f"{path}: {value!r} is not one of the allowed values {', '.join(repr(c) for c in choices)}"
+
+
+def check_choices(obj: Any, path: str = "") -> None:
+    """Check every ``Literal``-typed field of dataclass ``obj`` and of the dataclasses nested in it, for
+    configs built in Python (:func:`from_dict` checks them while converting); ``path`` prefixes the dotted
+    field names in the message."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        tp, value = hints[f.name], getattr(obj, f.name)
+        where = f"{path}.{f.name}" if path else f.name
+        if typing.get_origin(tp) is typing.Literal and value not in typing.get_args(tp):
+            raise ConfigError(_choice_error(where, value, typing.get_args(tp)))
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            check_choices(value, where)
+
+
 def from_dict(cls: Type[T], data: Mapping[str, Any], path: str = "") -> T:
     """Build dataclass ``cls`` from ``data``; unknown keys and wrong types raise :class:`ConfigError`."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path or cls.__name__}: expected a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(fields))
     if unknown:
         where = f"{path}." if path else ""

@@ -5,6 +5,9 @@ file); they are merged in order, then the file's own keys, then the ``--set key.
 Every key is checked against the dataclasses below: an unknown key or a wrong type is an error that
 names the key.
 
+A field with a fixed set of values is typed with one of the ``Literal`` aliases below; :func:`load_config`
+rejects any other value with a message that names the key, the value and the allowed values.
+
 Head hyper-parameters (``model.head_config``) are checked against the chosen head's own config
 dataclass (:data:`tal_pyg.models.HEADS`).
 """
@@ -13,19 +16,45 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Literal, Optional, Sequence, get_args
 
 import yaml
 
-from tal_pyg.config.dataclass_io import ConfigError, apply_overrides, diff_keys, from_dict, merge, to_dict
+from tal_pyg.config.dataclass_io import (
+    ConfigError,
+    apply_overrides,
+    check_choices,
+    diff_keys,
+    from_dict,
+    merge,
+    to_dict,
+)
 
 #: fields that change how a run executes, not its definition (resume and reuse of a run ignore them); the
 #: thread count and the device change the floating-point summation order, so results agree only to rounding
 #: at first and can drift apart over training
 RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads", "data.num_workers")
 
-DATASETS = ("thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet",
-            "synthetic-anet-small")
+# The fixed sets of values of the config fields. Each mirrors the runtime check of the code that consumes
+# the value (tests/config/test_experiment.py holds them equal): the layouts of tal_pyg.datasets.layouts
+# (+ "auto"), tal_pyg.datasets.wtal_features.MODALITIES, the tIoU presets of tal_pyg.evaluation.TIOU_PRESETS,
+# tal_pyg.graph.GRAPH_VARIANTS, tal_pyg.nn.FUSIONS, tal_pyg.losses.EPM_REDUCTIONS and the optimisers of
+# tal_pyg.training.build.make_optimizer.
+Dataset = Literal["thumos14", "activitynet12", "features", "synthetic", "synthetic-small", "synthetic-anet",
+                  "synthetic-anet-small"]
+Layout = Literal["auto", "basnet", "wtalc", "dgam"]
+Modality = Literal["all", "rgb", "flow"]
+OnError = Literal["raise", "skip"]
+TestSampling = Literal["uniform", "all"]
+TIoUPreset = Literal["thumos14", "thumos14-full", "activitynet"]
+GraphVariant = Literal["full", "similarity", "similarity_minus_temporal", "temporal_only"]
+Fusion = Literal["sum", "concat"]
+EPMReduction = Literal["mean", "sum"]
+Optimizer = Literal["adam", "adamw", "sgd"]
+Selection = Literal["val", "last", "test-oracle"]
+Precision = Literal["fp32", "bf16", "fp16"]  # tal_pyg.training.step.PRECISIONS
+
+DATASETS = get_args(Dataset)
 #: synthetic dataset name -> preset of :func:`tal_pyg.datasets.generate_synthetic`
 SYNTHETIC_PRESET_OF = {
     "synthetic": "thumos-like",
@@ -45,22 +74,22 @@ class DataConfig:
     (default ``~/.cache/tal_pyg/synthetic/<preset>-seed<synthetic_seed>``).
     """
 
-    dataset: str = "synthetic-small"
+    dataset: Dataset = "synthetic-small"
     root: Optional[str] = None
-    layout: str = "auto"
-    modality: str = "all"
+    layout: Layout = "auto"
+    modality: Modality = "all"
     ground_truth: Optional[str] = None  # ActivityNet JSON (for dataset: features)
     class_names: Optional[List[str]] = None  # for dataset: features, when the GT does not imply them
     trust_pickle: bool = False
-    on_error: str = "raise"  # "raise" | "skip"
+    on_error: OnError = "raise"
     synthetic_seed: int = 0
     train_split: str = "train"
     test_split: str = "test"
     num_segments: int = 750  # T: training videos are sampled to T snippets (random-perturbed)
-    test_sampling: str = "uniform"  # "uniform" (to test_num_segments) | "all" (every snippet)
+    test_sampling: TestSampling = "uniform"  # "uniform" (to test_num_segments) | "all" (every snippet)
     test_num_segments: Optional[int] = None  # defaults to num_segments
     val_fraction: float = 0.1  # validation videos carved from the training split (model selection)
-    tiou_preset: str = "thumos14"  # "thumos14" | "thumos14-full" | "activitynet"
+    tiou_preset: TIoUPreset = "thumos14"
     tiou_thresholds: Optional[List[float]] = None  # overrides the preset
     ambiguous: bool = False  # THUMOS'14: drop predictions overlapping 'Ambiguous' segments
     # training batches made by this many worker processes (0: in the training process). Any value gives
@@ -70,12 +99,7 @@ class DataConfig:
     num_workers: int = 0
 
     def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ConfigError(f"data.dataset: unknown dataset {self.dataset!r} (one of {', '.join(DATASETS)})")
-        if self.test_sampling not in ("uniform", "all"):
-            raise ConfigError(f"data.test_sampling: expected 'uniform' or 'all', got {self.test_sampling!r}")
-        if self.on_error not in ("raise", "skip"):
-            raise ConfigError(f"data.on_error: expected 'raise' or 'skip', got {self.on_error!r}")
+        check_choices(self, "data")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ConfigError(f"data.val_fraction: expected a value in [0, 1), got {self.val_fraction}")
         if self.num_segments < 1:
@@ -86,21 +110,21 @@ class DataConfig:
 
 @dataclass
 class ACGNetConfig:
-    """ACGNet plug-in (SPEC §2-4). ``enabled: false`` trains the bare head."""
+    """ACGNet plug-in (paper Eq. 1-8; decisions in docs/method.md). ``enabled: false`` trains the bare head."""
 
     enabled: bool = False
     k: int = 50
     threshold: float = 0.85
     alpha: float = 1.0
     z: int = 10
-    graph: str = "full"  # full | similarity | similarity_minus_temporal | temporal_only
+    graph: GraphVariant = "full"
     num_layers: int = 2
     use_avg: bool = True
     use_gcn: bool = True
-    fusion: str = "sum"  # sum | concat
+    fusion: Fusion = "sum"
     block_size: Optional[int] = None
     epm_weight: float = 1.0
-    epm_reduction: str = "mean"  # mean | sum
+    epm_reduction: EPMReduction = "mean"
 
     def module_kwargs(self) -> Dict[str, Any]:
         """Keyword arguments of :class:`tal_pyg.nn.ACGNet` (everything but the switches of the wrapper)."""
@@ -121,7 +145,7 @@ class ModelConfig:
 class OptimConfig:
     """One optimiser per training phase of the head, all built from these values."""
 
-    optimizer: str = "adam"  # adam | adamw | sgd
+    optimizer: Optimizer = "adam"
     lr: float = 1e-4
     weight_decay: float = 5e-4
     betas: List[float] = field(default_factory=lambda: [0.9, 0.999])
@@ -141,20 +165,17 @@ class TrainConfig:
     # Model selection: "val" (best average mAP on the validation videos carved from training data),
     # "last" (the final iteration), or "test-oracle" (the original repositories' protocol: best checkpoint
     # on the test set; reported as such).
-    selection: str = "val"
+    selection: Selection = "val"
     eval_batch_size: int = 8
     num_threads: Optional[int] = None  # torch.set_num_threads; None = torch's default
     deterministic: bool = False  # torch.use_deterministic_algorithms (GPU runs)
     progress: bool = True
     # fp32 | bf16 | fp16: autocast of the forward pass (fp16 with loss scaling); the graph is always built
     # from the float32 similarity. See docs/gpu.md.
-    precision: str = "fp32"
+    precision: Precision = "fp32"
 
     def __post_init__(self) -> None:
-        if self.selection not in ("val", "last", "test-oracle"):
-            raise ConfigError(f"train.selection: expected val, last or test-oracle, got {self.selection!r}")
-        if self.precision not in ("fp32", "bf16", "fp16"):
-            raise ConfigError(f"train.precision: expected fp32, bf16 or fp16, got {self.precision!r}")
+        check_choices(self, "train")
 
 
 @dataclass
@@ -164,6 +185,9 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        check_choices(self)  # every section, also when built in Python rather than by load_config
 
     def head_config(self) -> Any:
         """The head's own typed config dataclass, built from ``model.head_config``."""

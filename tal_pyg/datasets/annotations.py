@@ -4,8 +4,9 @@ The common in-memory form is :class:`VideoAnnotation`: the video's subset, its d
 seconds (``None`` when the file has none, as in BaS-Net's ``gt.json``) and its instances
 ``(start_s, end_s, label)``. The JSON is read and validated by
 :func:`tal_pyg.evaluation.ground_truth.parse_database`, the reader the evaluator uses too; segments
-given as strings (BaS-Net writes ``["18.6", "24.8"]``) are converted to floats. Instances labelled ``"Ambiguous"`` (THUMOS'14) are kept apart so that an
-evaluator can ignore predictions on them (see :attr:`VideoAnnotation.ambiguous`).
+given as strings (BaS-Net writes ``["18.6", "24.8"]``) are converted to floats. Instances labelled
+``"Ambiguous"`` (THUMOS'14) are kept apart so that an evaluator can ignore predictions on them
+(see :attr:`VideoAnnotation.ambiguous`).
 ``Ambiguous_test.txt`` is read by :func:`tal_pyg.evaluation.ground_truth.read_ambiguous_file`
 (see :func:`read_ambiguous`).
 """
@@ -14,10 +15,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from tal_pyg.evaluation.ground_truth import (
-    VideoRecord,
+    DatabaseEntry,
     parse_database,
     read_ambiguous_file,
     read_database,
@@ -58,7 +59,7 @@ class VideoAnnotation:
         return sorted({lab for _, _, lab in self.instances})
 
 
-def _video_annotation(record: VideoRecord) -> VideoAnnotation:
+def _video_annotation(record: DatabaseEntry) -> VideoAnnotation:
     """The dataset view of a validated entry: ``Ambiguous`` instances set apart."""
     labels = None if record.video_labels is None else list(record.video_labels)
     va = VideoAnnotation(subset=record.subset, duration=record.duration, video_labels=labels)
@@ -70,7 +71,7 @@ def _video_annotation(record: VideoRecord) -> VideoAnnotation:
     return va
 
 
-def _video_annotations(records: Dict[str, VideoRecord]) -> Dict[str, VideoAnnotation]:
+def _video_annotations(records: Dict[str, DatabaseEntry]) -> Dict[str, VideoAnnotation]:
     return {str(video): _video_annotation(r) for video, r in records.items()}
 
 
@@ -147,7 +148,7 @@ def merge_ambiguous(*maps: Dict[str, List[Tuple[float, float]]]) -> Dict[str, Li
     return {v: sorted(segs) for v, segs in sorted(out.items())}
 
 
-def split_matches(subset: Optional[str], split: str, aliases: Dict[str, Sequence[str]]) -> bool:
+def split_matches(subset: Optional[str], split: str, aliases: Mapping[str, Sequence[str]]) -> bool:
     """Whether a file's ``subset`` name belongs to the WTAL ``split`` under ``aliases``."""
     if subset is None:
         return False

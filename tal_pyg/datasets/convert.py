@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
@@ -48,18 +48,20 @@ def convert_wtalc_to_basnet(root: PathLike, out_dir: PathLike, dataset_name: Opt
     feats = load_npy(feat_path, mmap=False, allow_pickle=True)
     names = meta["videoname"]
     if feats.ndim != 1 or len(feats) != len(names):  # type: ignore[arg-type]
-        raise ValueError(f"{feat_path}: expected a 1-D object array of {len(names)} videos, got shape {feats.shape}")
+        raise ValueError(f"{feat_path}: expected a 1-D object array of {len(names)} videos, "  # type: ignore[arg-type]
+                         f"got shape {feats.shape}")
     aliases = default_subset_aliases(meta["subset"])  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        db, splits = {}, {"train": [], "test": []}
+        db: Dict[str, Any] = {}
+        splits: Dict[str, List[str]] = {"train": [], "test": []}
         dims = {np.asarray(f).shape[1] for f in feats if np.asarray(f).ndim == 2 and np.asarray(f).size}
         if len(dims) != 1:
             raise ValueError(f"{feat_path}: videos have different feature dimensions {sorted(dims)}")
         dim = dims.pop()
         half = dim // 2
-        for i, name in enumerate(names):  # type: ignore[arg-type]
+        for i, name in enumerate(names):  # type: ignore[arg-type, var-annotated]
             subset = meta["subset"][i]  # type: ignore[index]
             split = "train" if split_matches(subset, "train", aliases) else (
                 "test" if split_matches(subset, "test", aliases) else None)

@@ -1,4 +1,5 @@
-r"""Padded ``[B, T_max, D]`` batches of videos for the WTAL heads (Contract 5).
+r"""Padded ``[B, T_max, D]`` batches of videos for the WTAL heads (the input of
+:class:`~tal_pyg.models.WTALHead`).
 
 Videos of different lengths are stacked with :func:`torch_geometric.utils.to_dense_batch`:
 ``x[b, t]`` is snippet ``t`` of video ``b`` for ``t < lengths[b]`` and zero padding after it,
@@ -75,7 +76,7 @@ class DenseBatch:
                 if default is None:
                     raise ValueError(f"DenseBatch.from_data_list: a video has no {name!r}")
                 vals = [default(d) if v is None else v for d, v in zip(data_list, vals)]
-            return torch.tensor([float(v) for v in vals], dtype=torch.float64)
+            return torch.tensor([float(v) for v in vals], dtype=torch.float64)  # type: ignore[arg-type]
 
         snippet_seconds = column("snippet_seconds")
         durations = column("duration", default=lambda d: d.x.size(0) * float(d.snippet_seconds))

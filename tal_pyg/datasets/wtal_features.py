@@ -17,7 +17,8 @@ attribute          shape / type      meaning
 ``gt_labels``      ``[K]`` long      class of each segment
 =================  ================  ==============================================================
 
-Snippet ``t`` covers seconds ``[t * snippet_seconds, (t + 1) * snippet_seconds)`` (SPEC §6).
+Snippet ``t`` covers seconds ``[t * snippet_seconds, (t + 1) * snippet_seconds)``
+(docs/method.md#snippets-seconds-and-sampling).
 No per-video attribute name contains ``index`` (PyG's batching would shift it).
 
 Opening a dataset reads annotations, lists folders and reads ``.npy`` *headers* only
@@ -298,7 +299,7 @@ class WTALFeatures(Dataset):
         if len(lengths) > 1:
             desc = ", ".join(f"{src.describe()} has {sh[0]}" for src, sh in zip(sources, shapes))
             raise _VideoError(f"RGB/flow length mismatch for video {rec.name!r}: {desc} snippets")
-        return _Item(rec, sources, shapes[0][0], label_ids), shapes
+        return _Item(rec, sources, shapes[0][0], label_ids), shapes  # type: ignore[return-value]
 
     def _check_shape(self, src: StreamSource, shape: Tuple[int, ...], dtype: np.dtype) -> None:
         if dtype.hasobject:

@@ -1,6 +1,6 @@
 """Detection mAP at temporal-IoU thresholds, with the numbers of the official ActivityNet evaluator.
 
-Rules (SPEC §6; the official ``Evaluation/eval_detection.py`` of activitynet/ActivityNet):
+Rules (docs/method.md#evaluation; the official ``Evaluation/eval_detection.py`` of activitynet/ActivityNet):
 
 * classes are the labels present in the ground truth of the evaluated subset, each on its own;
 * a class's predictions are processed by descending score, ties in input order (stable);

@@ -48,7 +48,7 @@ from tal_pyg.evaluation._jsonfile import read_json, read_text
 
 __all__ = [
     "GroundTruth",
-    "VideoRecord",
+    "DatabaseEntry",
     "parse_database",
     "read_database",
     "load_ground_truth",
@@ -128,7 +128,7 @@ def to_segments(values: list, where: Where, what: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class VideoRecord:
+class DatabaseEntry:
     """One validated entry of an ActivityNet-format ``database`` (see the module docstring).
 
     Attributes:
@@ -328,7 +328,7 @@ def _entry(entry: Any, where: str) -> _Entry:
                   _video_labels(entry, where))
 
 
-def parse_database(data: Any, what: str) -> dict[str, VideoRecord]:
+def parse_database(data: Any, what: str) -> dict[str, DatabaseEntry]:
     """Validate an ActivityNet-format ground truth ``{"database": {video: {...}}}``.
 
     The rules are those of the module docstring. All segments of the file are converted in one
@@ -339,7 +339,7 @@ def parse_database(data: Any, what: str) -> dict[str, VideoRecord]:
         what: the file (or object) it came from, used in error messages.
 
     Returns:
-        ``{video: VideoRecord}`` in file order, also for videos without annotations.
+        ``{video: DatabaseEntry}`` in file order, also for videos without annotations.
 
     Raises:
         ValueError: naming ``what``, the video and the problem.
@@ -354,12 +354,12 @@ def parse_database(data: Any, what: str) -> dict[str, VideoRecord]:
     )
     bounds = np.cumsum([len(e.labels) for e in entries.values()])[:-1]
     return {
-        vid: VideoRecord(e.subset, e.duration, e.labels, seg, e.video_labels)
+        vid: DatabaseEntry(e.subset, e.duration, e.labels, seg, e.video_labels)
         for (vid, e), seg in zip(entries.items(), np.split(segments, bounds))
     }
 
 
-def read_database(path: PathLike) -> dict[str, VideoRecord]:
+def read_database(path: PathLike) -> dict[str, DatabaseEntry]:
     """Read and validate an ActivityNet-format ground-truth file (see :func:`parse_database`).
 
     Raises:
@@ -370,7 +370,7 @@ def read_database(path: PathLike) -> dict[str, VideoRecord]:
     return parse_database(read_json(path, "ground-truth"), str(path))
 
 
-def _flatten(records: Mapping[str, VideoRecord], what: str) -> GroundTruth:
+def _flatten(records: Mapping[str, DatabaseEntry], what: str) -> GroundTruth:
     """One row per annotation of ``records`` (videos in order, then annotations in order)."""
     videos = [vid for vid, r in records.items() for _ in r.labels]
     labels = [lab for r in records.values() for lab in r.labels]
@@ -459,7 +459,8 @@ def load_ambiguous(
         out = {}
         for vid, segs in source.items():
             out[str(vid)] = to_segments(
-                list(segs), lambda i, vid=vid: f"ambiguous[{vid!r}][{i}]", "ambiguous segments"
+                list(segs), lambda i, vid=vid: f"ambiguous[{vid!r}][{i}]",  # type: ignore[misc]
+                "ambiguous segments"
             )
         return out
     return read_ambiguous_file(source)

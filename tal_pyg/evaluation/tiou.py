@@ -58,17 +58,30 @@ def resolve_tiou_thresholds(tiou_thresholds: TIoUSpec) -> np.ndarray:
 
 
 def segment_tiou(
-    a_start: np.ndarray, a_end: np.ndarray, b_start: np.ndarray, b_end: np.ndarray
+    a_start: np.ndarray,
+    a_end: np.ndarray,
+    b_start: np.ndarray,
+    b_end: np.ndarray,
+    length_offset: float = 0.0,
+    empty: float = np.inf,
 ) -> np.ndarray:
-    """Element-wise tIoU of intervals ``a`` and ``b`` (broadcasting arrays of seconds).
+    r"""Element-wise tIoU of intervals ``a`` and ``b`` (broadcasting arrays of seconds).
 
-    When both intervals have length 0 the ratio is 0/0; it is returned as ``+inf`` (it clears every
-    threshold and ranks first), which is what the official evaluator's NaN does in its comparisons.
+    With ``o = length_offset`` (0: the formula of the module docstring; 1: the "+1" length convention
+    of the BaS-Net / BaM reference ``nms``, applied to seconds)
+
+    .. math::
+        I = \max(0, \min(e_a, e_b) - \max(s_a, s_b) + o),\qquad
+        \mathrm{tIoU} = \frac{I}{(e_b - s_b + o) + (e_a - s_a + o) - I}.
+
+    When the union is 0 (two zero-length intervals with ``o = 0``) the ratio is 0/0 and ``empty`` is
+    returned: ``+inf`` by default (it clears every threshold and ranks first, which is what the official
+    evaluator's NaN does in its comparisons); NMS passes 0 (such a pair never suppresses).
     """
-    inter = np.maximum(np.minimum(a_end, b_end) - np.maximum(a_start, b_start), 0.0)
-    union = (b_end - b_start) + (a_end - a_start) - inter
+    inter = np.maximum(np.minimum(a_end, b_end) - np.maximum(a_start, b_start) + length_offset, 0.0)
+    union = (b_end - b_start + length_offset) + (a_end - a_start + length_offset) - inter
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union == 0, np.inf, inter / union)
+        return np.where(union == 0, empty, inter / union)
 
 
 def pairwise_tiou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

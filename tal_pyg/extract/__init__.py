@@ -21,7 +21,6 @@ from tal_pyg.extract.extractor import (
     extract_video_features,
     find_videos,
     iter_snippets,
-    resolve_device,
 )
 from tal_pyg.extract.flow import FLOW_METHODS, OpticalFlow
 from tal_pyg.extract.i3d import (
@@ -34,6 +33,7 @@ from tal_pyg.extract.i3d import (
     sha256_file,
 )
 from tal_pyg.extract.video import VIDEO_EXTENSIONS, TimestampResampler, VideoReader
+from tal_pyg.utils.device import resolve_device
 
 __all__ = [
     "ExtractionConfig",

@@ -54,6 +54,7 @@ from tal_pyg.extract.preprocess import (
     to_gray,
 )
 from tal_pyg.extract.video import VIDEO_EXTENSIONS, VideoReader
+from tal_pyg.utils.device import resolve_device
 from tal_pyg.utils.io import atomic_open, atomic_write_json
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -136,7 +137,7 @@ def iter_snippets(
             if prev_gray is not None:
                 flow_buf.append(center_crop(flow(prev_gray, gray), crop))
         else:  # repeated source frame: identical image, zero motion
-            gray = prev_gray
+            gray = prev_gray  # type: ignore[assignment]  # a repeat always follows a decoded frame
             flow_buf.append(np.zeros((crop, crop, 2), np.float32))
         prev_frame, prev_gray = frame, gray
         rgb_buf.append(center_crop(resized, crop))
@@ -146,16 +147,6 @@ def iter_snippets(
     if len(rgb_buf) == length:  # last snippet without a next frame: repeat its last flow
         flow_buf.append(flow_buf[-1])
         yield np.stack(rgb_buf), np.stack(flow_buf)
-
-
-def resolve_device(device: Union[None, str, torch.device] = None) -> torch.device:
-    """``None`` / ``"auto"``: CUDA when available, else CPU; otherwise ``torch.device(device)``."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available; use --device cpu")
-    return dev
 
 
 def find_videos(inputs: Union[PathLike, Sequence[PathLike]]) -> List[Path]:

@@ -93,7 +93,7 @@ class Unit3D(nn.Module):
         self.stride = tuple(stride)
         self.activation = activation
         self.conv3d = nn.Conv3d(
-            in_channels, out_channels, self.kernel_size, self.stride, padding=0, bias=bias
+            in_channels, out_channels, self.kernel_size, self.stride, padding=0, bias=bias  # type: ignore[arg-type]
         )
         self.bn = nn.BatchNorm3d(out_channels, eps=1e-3, momentum=0.01) if batch_norm else None
 
@@ -229,7 +229,7 @@ class InceptionI3d(nn.Module):
                 f"InceptionI3d expects input [B, {self.in_channels}, T, H, W], got {tuple(x.shape)}"
             )
         for name in self.ENDPOINTS:
-            x = self._modules[name](x)
+            x = self._modules[name](x)  # type: ignore[misc]  # every endpoint is set in __init__
         return x
 
     def extract_features(self, x: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""Graph construction for ACGNet: the action complement graph (SPEC §2) and sparse adjacency helpers."""
+"""Graph construction for ACGNet: the action complement graph (paper Eq. 1-4,
+docs/method.md#the-action-complement-graph-eq-1-4) and sparse adjacency helpers."""
 from tal_pyg.graph.action_complement_graph import (
     DEFAULT_BLOCK_ELEMENTS,
     GRAPH_VARIANTS,

@@ -303,7 +303,7 @@ def _select_top_k(
 
 def _to_edges(
     values: Tensor, source: Optional[Tensor], threshold: float, row_mask: Optional[Tensor]
-) -> Tuple[Tensor, Optional[Tensor], Tensor, Tensor]:
+) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor], Tensor]:
     """Threshold (Eq. 4) and row-normalise the selected ``values`` ``[b, r, m]``.
 
     ``source`` ``[b, r, m]`` holds the source node ids of ``values`` (``None``: ``values`` are
@@ -436,7 +436,8 @@ def _build(
             values, index = selected[0]
         else:
             values = torch.cat([v for v, _ in selected], dim=1)
-            index = None if selected[0][1] is None else torch.cat([i for _, i in selected], dim=1)
+            index = None if selected[0][1] is None else torch.cat(
+                [i for _, i in selected], dim=1)  # type: ignore[misc]  # all None or all tensors
         del selected
         # every block is either whole videos (rows.start == 0) or one video: node id of a row
         row_offset = videos.start * num_nodes + rows.start

@@ -1,4 +1,8 @@
-"""BaM: background modelling via uncertainty estimation (Lee et al., AAAI 2021), SPEC §5.2."""
+"""BaM: background modelling via uncertainty estimation (Lee et al., AAAI 2021).
+
+Decisions where the papers are silent: docs/method.md#host-frameworks; departures from the released code:
+docs/departures.md.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,9 +13,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tal_pyg.models.base import SnippetSeconds, WTALHead, check_labels, config_from, normalise_labels
-from tal_pyg.models.basnet import _check_positive, _Conv1dTime
+from tal_pyg.models.base import (
+    SnippetSeconds,
+    WTALHead,
+    check_labels,
+    check_positive_ints,
+    config_from,
+    normalise_labels,
+)
 from tal_pyg.models.functional import gather_mean, masked_topk_indices, masked_topk_mean, ratio_k
+from tal_pyg.models.layers import Conv1dTime
 from tal_pyg.postprocess import (
     DEFAULT_ACT_THRESHOLDS,
     generate_proposals,
@@ -44,7 +55,7 @@ class BaMConfig:
     feature_margin: float = 100.0  # m in max(0, m - ||mean e_act||)
     um_weight: float = 5e-4  # alpha
     be_weight: float = 1.0  # beta
-    # localisation (SPEC §5.2)
+    # localisation (docs/method.md#host-frameworks)
     class_threshold: float = 0.2  # classes with s_act >= 0.2
     argmax_if_none: bool = True
     cas_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS
@@ -60,7 +71,7 @@ class BaMConfig:
 
 
     def __post_init__(self) -> None:
-        _check_positive(self, ("hidden_channels", "kernel_size", "upsample", "min_length"))
+        check_positive_ints(self, ("hidden_channels", "kernel_size", "upsample", "min_length"))
         if self.kernel_size % 2 != 1:
             raise ValueError(f"BaMConfig.kernel_size must be odd (same-length output), got {self.kernel_size}")
         for n in ("dropout", "magnitude_dropout"):
@@ -72,7 +83,7 @@ class BaMConfig:
 
 
 class BaMHead(WTALHead):
-    r"""BaM (SPEC §5.2): background snippets are out-of-distribution samples, told apart by the
+    r"""BaM (docs/method.md#host-frameworks): background snippets are out-of-distribution samples, told apart by the
     magnitude of their embedded features; no background class.
 
     .. math::
@@ -106,8 +117,8 @@ class BaMHead(WTALHead):
     def __init__(self, in_channels: int, num_classes: int, config: Optional[BaMConfig] = None) -> None:
         super().__init__(in_channels, num_classes)
         self.config = cfg = config_from(config, BaMConfig, "BaMHead")
-        self.embedding = _Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
-        self.classifier = _Conv1dTime(cfg.hidden_channels, num_classes, 1, bias=False)
+        self.embedding = Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.classifier = Conv1dTime(cfg.hidden_channels, num_classes, 1, bias=False)
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
@@ -161,6 +172,11 @@ class BaMHead(WTALHead):
     def video_scores(self, output: Dict[str, Tensor]) -> Tensor:
         return output["score_act"]
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        """The softmax CAS ``[B, T, C]`` (localisation multiplies it by the normalised magnitude,
+        :meth:`localization_scores`)."""
+        return output["cas_softmax"]
+
     def localization_scores(self, output: Dict[str, Tensor], b: int, n: int) -> Tuple[np.ndarray, np.ndarray]:
         r"""The two sequences BaM localises with, for video ``b`` (first ``n`` snippets):
 
@@ -177,8 +193,9 @@ class BaMHead(WTALHead):
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        """SPEC §5.2: proposals from thresholds on the CAS (outer-inner contrast on the thresholded CAS)
-        and on the magnitude (contrast on the CAS as is), merged, then class-wise NMS."""
+        """BaM localisation (docs/method.md#host-frameworks): proposals from thresholds on the CAS
+        (outer-inner contrast on the thresholded CAS) and on the magnitude (contrast on the CAS as is),
+        merged, then class-wise NMS."""
         cfg = self.config
         scores = self.video_scores(output).detach().double().cpu().numpy()
         B, T = output["cas"].shape[:2]

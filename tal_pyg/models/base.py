@@ -1,4 +1,5 @@
-"""The interface every weakly-supervised temporal action localisation head implements (Contract 4)."""
+"""The interface every weakly-supervised temporal action localisation head implements
+(docs/index.md#python-api)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,9 @@ class WTALHead(nn.Module):
 
     Subclasses implement :meth:`forward`, :meth:`loss`, :meth:`snippet_scores` and :meth:`video_scores`. The
     default :meth:`predict` runs the BaS-Net localisation recipe (:class:`~tal_pyg.postprocess.ProposalConfig`
-    in ``self.proposal_config``) on ``output["cas"]`` (``[B, T, C]``), so a head that stores its class
-    activation sequence under that key gets proposals for free.
+    in ``self.proposal_config``) on :meth:`cas` (``[B, T, C]``, by default ``output["cas"]``), so a head that
+    stores its class activation sequence under that key gets proposals for free; a head that keeps it
+    elsewhere overrides :meth:`cas` (``tal-pyg predict --plot`` draws it).
 
     ``input_streams`` lists the ``(start, stop)`` channel slices of ``x`` that are separate modalities
     (default: one stream, all channels). :class:`~tal_pyg.models.WithACGNet` builds one ACGNet per stream.
@@ -82,6 +84,16 @@ class WTALHead(nn.Module):
         """``[B, C]`` class probabilities of each video."""
         raise NotImplementedError
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        """The class activation sequence of the ``C`` action classes, ``[B, T, C]``: the curve the head
+        localises on (before any per-video normalisation). Default: ``output["cas"]``."""
+        if "cas" not in output:
+            raise NotImplementedError(
+                f"{type(self).__name__}.cas: the default needs output['cas'] ([B, T, C] class activations); "
+                "override cas() for this head"
+            )
+        return output["cas"]
+
     def predict(
         self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds, lengths: Optional[Tensor] = None
     ) -> List[np.ndarray]:
@@ -93,12 +105,7 @@ class WTALHead(nn.Module):
             snippet_seconds: ``[B]`` seconds per snippet of each video's ``x`` (or one float for all).
             lengths: ``[B]`` real snippets per video (default: from ``output["mask"]``, else ``T``).
         """
-        if "cas" not in output:
-            raise NotImplementedError(
-                f"{type(self).__name__}.predict: the default predict needs output['cas'] ([B, T, C] class "
-                "activations); override predict() for this head"
-            )
-        cas = output["cas"].detach().double().cpu().numpy()
+        cas = self.cas(output).detach().double().cpu().numpy()
         scores = self.video_scores(output).detach().double().cpu().numpy()
         return [
             cas_to_proposals(cas[b, :n], scores[b], sec, self.proposal_config)
@@ -193,3 +200,11 @@ def config_from(config: Any, cls: type, where: str) -> Any:
     if not isinstance(config, cls):
         raise TypeError(f"{where}: config must be a {cls.__name__}, got {type(config).__name__}")
     return config
+
+
+def check_positive_ints(config: Any, names: Sequence[str]) -> None:
+    """``ValueError`` unless every field ``names`` of the head config ``config`` is an int >= 1."""
+    for n in names:
+        v = getattr(config, n)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{type(config).__name__}.{n} must be a positive int, got {v!r}")

@@ -1,16 +1,28 @@
-"""BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020), SPEC §5.1."""
+"""BaS-Net: Background Suppression Network (Lee, Uh & Byun, AAAI 2020).
+
+Decisions where the papers are silent: docs/method.md#host-frameworks; departures from the released code:
+docs/departures.md.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tal_pyg.models.base import SnippetSeconds, WTALHead, check_labels, config_from, normalise_labels
+from tal_pyg.models.base import (
+    SnippetSeconds,
+    WTALHead,
+    check_labels,
+    check_positive_ints,
+    config_from,
+    normalise_labels,
+)
 from tal_pyg.models.functional import masked_topk_mean, ratio_k
+from tal_pyg.models.layers import Conv1dTime
 from tal_pyg.postprocess import DEFAULT_ACT_THRESHOLDS, ProposalConfig, cas_to_proposals
 
 
@@ -31,7 +43,7 @@ class BaSNetConfig:
     # video score and losses
     topk_ratio: float = 8.0  # k = max(1, T // 8) snippets in the top-k mean
     norm_weight: float = 1e-4  # alpha of the L1 norm of the foreground weights
-    # localisation (SPEC §5.1)
+    # localisation (docs/method.md#host-frameworks)
     class_threshold: float = 0.25  # classes with p_supp >= 0.25
     argmax_if_none: bool = False  # reference code: no fallback when no class passes
     act_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS  # 0, 0.025, ..., 0.225 on the normalised CAS
@@ -46,7 +58,7 @@ class BaSNetConfig:
 
 
     def __post_init__(self) -> None:
-        _check_positive(self, ("filter_hidden_channels", "hidden_channels", "kernel_size", "upsample"))
+        check_positive_ints(self, ("filter_hidden_channels", "hidden_channels", "kernel_size", "upsample"))
         if self.kernel_size % 2 != 1:
             raise ValueError(f"BaSNetConfig.kernel_size must be odd (same-length output), got {self.kernel_size}")
         if not 0.0 <= self.dropout < 1.0:
@@ -65,27 +77,10 @@ class BaSNetConfig:
         )
 
 
-def _check_positive(cfg: Any, names: Tuple[str, ...]) -> None:
-    for n in names:
-        v = getattr(cfg, n)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{type(cfg).__name__}.{n} must be a positive int, got {v!r}")
-
-
-class _Conv1dTime(nn.Conv1d):
-    """``nn.Conv1d`` on ``[B, T, D]`` tensors (time second), zero padding to keep ``T``."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=bias)
-
-    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
-        return super().forward(x.transpose(1, 2)).transpose(1, 2)
-
-
 class BaSNetHead(WTALHead):
-    r"""BaS-Net (SPEC §5.1): a filter module predicts a foreground weight per snippet; a shared CAS module
-    scores the original features (base branch, with a background class) and the filtered features
-    (suppression branch, where the background class should vanish).
+    r"""BaS-Net (docs/method.md#host-frameworks): a filter module predicts a foreground weight per
+    snippet; a shared CAS module scores the original features (base branch, with a background class)
+    and the filtered features (suppression branch, where the background class should vanish).
 
     .. math::
         w_t = \sigma(W_2\,\mathrm{LReLU}(W_1 f_t)),\quad
@@ -115,12 +110,12 @@ class BaSNetHead(WTALHead):
         self.proposal_config = cfg.proposal_config()
         slope = cfg.negative_slope
         self.filter_module = nn.Sequential(
-            _Conv1dTime(in_channels, cfg.filter_hidden_channels, 1), nn.LeakyReLU(slope),
-            _Conv1dTime(cfg.filter_hidden_channels, 1, 1), nn.Sigmoid(),
+            Conv1dTime(in_channels, cfg.filter_hidden_channels, 1), nn.LeakyReLU(slope),
+            Conv1dTime(cfg.filter_hidden_channels, 1, 1), nn.Sigmoid(),
         )
-        self.cas_conv1 = _Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
-        self.cas_conv2 = _Conv1dTime(cfg.hidden_channels, cfg.hidden_channels, cfg.kernel_size)
-        self.cas_classifier = _Conv1dTime(cfg.hidden_channels, num_classes + 1, 1, bias=False)
+        self.cas_conv1 = Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.cas_conv2 = Conv1dTime(cfg.hidden_channels, cfg.hidden_channels, cfg.kernel_size)
+        self.cas_classifier = Conv1dTime(cfg.hidden_channels, num_classes + 1, 1, bias=False)
         self.act = nn.LeakyReLU(slope)
         self.dropout = nn.Dropout(cfg.dropout)
 
@@ -166,11 +161,16 @@ class BaSNetHead(WTALHead):
         """Suppression-branch video probabilities of the ``C`` action classes: ``[B, C]``."""
         return output["score_supp"][:, : self.num_classes]
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        """The suppression-branch CAS of the ``C`` action classes (background left out): ``[B, T, C]``."""
+        return output["cas_supp"][..., : self.num_classes]
+
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        """SPEC §5.1 localisation on the suppression-branch CAS (min-max normalised per class over the
-        real snippets, the bounds clamped at 0 as in the reference code)."""
-        cas = output["cas_supp"].detach().double().cpu().numpy()[..., : self.num_classes]
+        """BaS-Net localisation (docs/method.md#host-frameworks) on the suppression-branch CAS
+        (min-max normalised per class over the real snippets, the bounds clamped at 0 as in the
+        reference code)."""
+        cas = self.cas(output).detach().double().cpu().numpy()
         scores = self.video_scores(output).detach().double().cpu().numpy()
         return [
             cas_to_proposals(cas[b, :n], scores[b], sec, self.proposal_config)

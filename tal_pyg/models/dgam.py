@@ -1,4 +1,8 @@
-"""DGAM: discriminative and generative attention modelling (Shi et al., CVPR 2020), SPEC §5.3."""
+"""DGAM: discriminative and generative attention modelling (Shi et al., CVPR 2020).
+
+Decisions where the papers are silent: docs/method.md#host-frameworks; departures from the released code:
+docs/departures.md.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,10 +18,10 @@ from tal_pyg.models.base import (
     TrainingPhase,
     WTALHead,
     check_labels,
+    check_positive_ints,
     config_from,
     normalise_labels,
 )
-from tal_pyg.models.basnet import _check_positive
 from tal_pyg.postprocess import (
     gaussian_smooth_1d,
     generate_proposals,
@@ -56,7 +60,7 @@ class DGAMConfig:
     cvae_loss_weight: float = 10.0
     kl_weight: float = 0.1
     cvae_warmup_iterations: int = 1800
-    # localisation (SPEC §5.3)
+    # localisation (docs/method.md#host-frameworks)
     class_threshold: float = 0.1  # classes with probability > 0.1 (arg-max if none)
     argmax_if_none: bool = True
     stream_weights: Tuple[float, ...] = (0.35, 0.65)  # T-CAM fusion RGB : flow
@@ -73,7 +77,7 @@ class DGAMConfig:
 
 
     def __post_init__(self) -> None:
-        _check_positive(self, ("num_streams", "attention_hidden_channels", "latent_channels",
+        check_positive_ints(self, ("num_streams", "attention_hidden_channels", "latent_channels",
                                "cvae_hidden_channels", "upsample"))
         for name in ("stream_names", "fg_weights", "recon_weights", "stream_weights", "segment_thresholds"):
             if len(getattr(self, name)) != self.num_streams:
@@ -133,7 +137,7 @@ def smooth_over_time(x: Tensor, lengths: Tensor, sigma: float, truncate: float =
 
 
 class DGAMHead(WTALHead):
-    r"""DGAM (SPEC §5.3): per stream, a frame attention :math:`\lambda_t` pools the features for a
+    r"""DGAM (docs/method.md#host-frameworks): per stream, a frame attention :math:`\lambda_t` pools the features for a
     (C + 1)-way classifier, and a conditional VAE models :math:`p(x_t \mid \lambda_t)` so that the
     attention must also *explain* the features (separating action from context).
 
@@ -153,8 +157,9 @@ class DGAMHead(WTALHead):
         \mathcal{L}_{cvae} = 10\,\omega(i) \big(\mathrm{MSE}(D(z, \lambda), x) + 0.1\,
         \mathrm{KL}(\mathcal{N}(\mu, \sigma^2) \Vert \mathcal{N}(\lambda, I))\big),\ z \sim q(z \mid x, \lambda)
 
-    (``omega(i)``: linear warm-up). Two training phases (Contract 4): ``"cvae"`` (CVAE parameters; the
-    attention and features are constants) and ``"model"`` (classifier + attention; the CVAE is only used).
+    (``omega(i)``: linear warm-up). Two training phases (:class:`~tal_pyg.models.base.TrainingPhase`):
+    ``"cvae"`` (CVAE parameters; the attention and features are constants) and ``"model"``
+    (classifier + attention; the CVAE is only used).
 
     Args:
         in_channels: ``D``, split into ``num_streams`` equal streams (``[RGB | flow]`` for I3D).
@@ -299,10 +304,18 @@ class DGAMHead(WTALHead):
                             device=output["video_logits"].device)
         return torch.einsum("s,sbc->bc", w / w.sum(), self.stream_probabilities(output))
 
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        r"""The weighted T-CAM fused over the streams, ``[B, T, C]``:
+        :math:`\sum_s w_s \lambda_{s,t} \sigma(\mathrm{tCAM}_{s,t,c}) / \sum_s w_s` (``stream_weights``)."""
+        tcam = output["tcam"][..., : self.num_classes]  # [S, B, T, C]
+        w = torch.as_tensor(self.config.stream_weights, dtype=tcam.dtype, device=tcam.device)
+        weighted = output["attention"].unsqueeze(-1) * torch.sigmoid(tcam)
+        return torch.einsum("s,sbtc->btc", w / w.sum(), weighted)
+
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
-        r"""SPEC §5.3 localisation, per stream ``s`` and selected class ``c`` (classes with probability
-        ``> 0.1`` in that stream), on sequences upsampled ``x20``:
+        r"""DGAM localisation (docs/method.md#host-frameworks), per stream ``s`` and selected class
+        ``c`` (classes with probability ``> 0.1`` in that stream), on sequences upsampled ``x20``:
 
         * ``wtCAM_s = lambda_s * sigmoid(tCAM_s)``; active where
           ``(1 - mix) * wtCAM_s + mix * lambda_s^2 > threshold_s``;

@@ -9,11 +9,6 @@ from torch import Tensor
 from tal_pyg.debug import is_debug_enabled
 
 
-def valid_lengths(mask: Tensor) -> Tensor:
-    """``[B]`` number of real snippets per video of a ``[B, T]`` bool mask."""
-    return mask.sum(dim=1)
-
-
 def ratio_k(lengths: Tensor, ratio: float) -> Tensor:
     """``max(1, floor(length / ratio))`` per video, as ``long`` (``k = T // 8`` etc. of the reference code)."""
     return torch.clamp(torch.div(lengths.to(torch.float64), float(ratio), rounding_mode="floor"), min=1).long()
@@ -78,12 +73,3 @@ def gather_mean(x: Tensor, index: Tensor, take: Tensor) -> Tensor:
     w = take.to(x.dtype)
     w = w.reshape(w.shape + (1,) * (x.dim() - 2))
     return (picked * w).sum(dim=1) / take.sum(dim=1).to(x.dtype).reshape((-1,) + (1,) * (x.dim() - 2))
-
-
-def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
-    """Mean of ``x`` ``[B, T, ...]`` over the real snippets of each video and everything after ``T`` ->
-    scalar averaged over videos weighted by their number of entries."""
-    m = mask.to(x.dtype).reshape(mask.shape + (1,) * (x.dim() - 2))
-    per_entry = x * m
-    count = m.sum() * (x[0, 0].numel() if x.dim() > 2 else 1)
-    return per_entry.sum() / count

@@ -1,7 +1,7 @@
-"""ACGNet as a plug-in for any WTAL head (paper Eq. 5-8)."""
+"""ACGNet as a plug-in for any WTAL head (paper Eq. 5-8; docs/method.md#plugging-into-a-host)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ class WithACGNet(WTALHead):
     uses their sum (the ``"sum"`` fusion's :math:`F'`).
 
     The head's code is not touched: anything implementing :class:`WTALHead` works, e.g. this custom head
-    (the default :meth:`WTALHead.predict` localises on ``output["cas"]``):
+    (the default :meth:`WTALHead.predict` localises on :meth:`WTALHead.cas`, ``output["cas"]``):
 
     >>> import torch, torch.nn.functional as F
     >>> from tal_pyg.models import WTALHead, WithACGNet
@@ -95,8 +95,9 @@ class WithACGNet(WTALHead):
 
     @property
     def input_streams(self) -> List[Tuple[int, int]]:
-        out, lo = [], 0
-        for a in self.acgnets:
+        out: List[Tuple[int, int]] = []
+        lo = 0
+        for a in cast(List[ACGNet], list(self.acgnets)):
             out.append((lo, lo + a.in_channels))
             lo += a.in_channels
         return out
@@ -109,7 +110,7 @@ class WithACGNet(WTALHead):
         enhanced = []
         for s, ((lo, hi), acg) in enumerate(zip(self.input_streams, self.acgnets)):
             xs = x[..., lo:hi]
-            xe, edge_index, edge_weight = acg.forward_dense(xs, graph_mask)
+            xe, edge_index, edge_weight = acg.forward_batch(xs, graph_mask)
             enhanced.append(xe)
             extra.update({f"acgnet_input_{s}": xs, f"acgnet_output_{s}": xe,
                           f"acgnet_edge_index_{s}": edge_index, f"acgnet_edge_weight_{s}": edge_weight})
@@ -143,6 +144,7 @@ class WithACGNet(WTALHead):
                             num_graphs=B if self.epm_reduction == "sum" else None,
                             check_values=is_debug_enabled(), sorted_by_target=True)
             total = term if total is None else total + term
+        assert total is not None  # at least one stream (checked in __init__)
         return total
 
     def loss(self, output: Dict[str, Tensor], y: Tensor, phase: str = "model") -> Dict[str, Tensor]:
@@ -158,6 +160,9 @@ class WithACGNet(WTALHead):
 
     def video_scores(self, output: Dict[str, Tensor]) -> Tensor:
         return self.head.video_scores(output)
+
+    def cas(self, output: Dict[str, Tensor]) -> Tensor:
+        return self.head.cas(output)
 
     def predict(self, output: Dict[str, Tensor], snippet_seconds: SnippetSeconds,
                 lengths: Optional[Tensor] = None) -> List[np.ndarray]:
@@ -202,7 +207,8 @@ def _build_acgnets(spec: AcgnetSpec, streams: List[Tuple[int, int]]) -> List[ACG
         kwargs = dict(spec)
         if "in_channels" in kwargs:
             raise ValueError("WithACGNet: acgnet_kwargs must not set in_channels (it follows from the head)")
-        factor = ACGNet(1, **kwargs).out_channels  # output width per input channel (1, or 2-3 with concat)
+        # output width per input channel (1, or 2-3 with concat)
+        factor = ACGNet.output_channels(1, **{k: kwargs[k] for k in ("fusion", "use_avg", "use_gcn") if k in kwargs})
         acgnets = []
         for w in widths:
             if w % factor:

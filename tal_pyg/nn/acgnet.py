@@ -9,20 +9,22 @@ r"""ACGNet: Action Complement Graph Network (Yang et al., AAAI 2022), graph infe
 
 with :math:`\hat A` the row-normalised action complement graph
 (:func:`tal_pyg.graph.build_action_complement_graph`) and :math:`W^{(m)} \in \mathbb{R}^{D \times D}`
-(no bias, Glorot initialised).
+(no bias, Glorot initialised). Decisions where the paper is silent: docs/method.md#graph-inference-eq-5-7.
 
 Value checks (NaN/inf in ``x`` or ``edge_weight``, edge indices out of range) read the device on
 the host and run only with :func:`tal_pyg.set_debug` on; shapes and dtypes are always checked
-(``docs/gpu.md``). Outside debug mode a training step through :meth:`ACGNet.forward_dense` reads
+(``docs/gpu.md``). Outside debug mode a training step through :meth:`ACGNet.forward_batch` reads
 one value on the host: the edge count of the graph it builds.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+import warnings
+from typing import List, NamedTuple, Optional
 
 import torch
 from torch import Tensor
 from torch_geometric.nn import Linear
+from torch_geometric.utils import degree
 
 from tal_pyg.debug import is_debug_enabled
 from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
@@ -35,10 +37,21 @@ from tal_pyg.nn.graph_aggregation import (
     sparse_adjacency,
 )
 
-__all__ = ["ACGNet", "FUSIONS"]
+__all__ = ["ACGNet", "ACGNetOutput", "FUSIONS"]
 
 #: ``sum``: :math:`F' = F + F_{avg} + F_{gcn}` (paper); ``concat``: :math:`[F \| F_{avg} \| F_{gcn}]`.
 FUSIONS = ("sum", "concat")
+
+
+class ACGNetOutput(NamedTuple):
+    """What :meth:`ACGNet.forward_batch` returns (a tuple, so ``x, edge_index, edge_weight = ...`` works)."""
+
+    #: ``[B, T, out_channels]`` enhanced features :math:`F'`.
+    x: Tensor
+    #: ``[2, E]`` long, the graph of every video in PyG form (edge ``j -> i``, node id ``b * T + t``).
+    edge_index: Tensor
+    #: ``[E]`` row-normalised weights :math:`\hat A_{ij}` (dtype of ``x``).
+    edge_weight: Tensor
 
 
 class ACGNet(torch.nn.Module):
@@ -60,7 +73,7 @@ class ACGNet(torch.nn.Module):
         in_channels: ``D``.
         num_layers: ``M`` (>= 1), number of GCN layers.
         k, threshold, alpha, z, graph, block_size: graph construction, see
-            :func:`tal_pyg.graph.build_action_complement_graph` (used by :meth:`forward_dense`).
+            :func:`tal_pyg.graph.build_action_complement_graph` (used by :meth:`forward_batch`).
         use_avg: add the average branch :math:`F_{avg}` (ablation switch, paper Table 4).
         use_gcn: add the GCN branch :math:`F_{gcn} = F^{(M)}` (ablation switch).
         fusion: ``"sum"`` (paper) or ``"concat"`` (``[F, F_avg, F_gcn]`` along channels; a disabled
@@ -69,10 +82,16 @@ class ACGNet(torch.nn.Module):
             :data:`~tal_pyg.nn.graph_aggregation.SPARSE_BACKENDS`.
 
     Shapes:
-        - :meth:`forward`: ``x`` ``[N, D]``, ``edge_index`` ``[2, E]``, ``edge_weight`` ``[E]``
-          -> ``[N, out_channels]``.
-        - :meth:`forward_dense`: ``x`` ``[B, T, D]``, ``mask`` ``[B, T]`` bool or ``None`` ->
-          ``([B, T, out_channels], edge_index [2, E], edge_weight [E])`` with node id ``b * T + t``.
+        - :meth:`forward`: ``x`` ``[N, D]``, ``edge_index`` ``[2, E]``, ``edge_weight`` ``[E]`` or
+          ``None`` (uniform weights ``1 / in-degree``) -> ``[N, out_channels]``.
+        - :meth:`forward_batch`: ``x`` ``[B, T, D]`` (a padded batch), ``mask`` ``[B, T]`` bool or
+          ``None``; the graph is built inside -> :class:`ACGNetOutput` ``(x [B, T, out_channels],
+          edge_index [2, E], edge_weight [E])`` with node id ``b * T + t``.
+
+    Example::
+
+        acgnet = ACGNet(2048, k=50)
+        out = acgnet.forward_batch(torch.randn(16, 750, 2048))   # out.x: [16, 750, 2048]
     """
 
     def __init__(
@@ -122,11 +141,20 @@ class ACGNet(torch.nn.Module):
         )
         self.reset_parameters()
 
+    @staticmethod
+    def output_channels(in_channels: int, fusion: str = "sum", use_avg: bool = True,
+                        use_gcn: bool = True) -> int:
+        """Output width of an ACGNet with these arguments, without building one: ``in_channels``
+        with ``fusion="sum"``, ``(1 + use_avg + use_gcn) * in_channels`` with ``"concat"``."""
+        if fusion not in FUSIONS:
+            raise ValueError(f"ACGNet: fusion must be one of {FUSIONS}, got {fusion!r}")
+        if fusion == "sum":
+            return in_channels
+        return (1 + int(bool(use_avg)) + int(bool(use_gcn))) * in_channels
+
     @property
     def out_channels(self) -> int:
-        if self.fusion == "sum":
-            return self.in_channels
-        return (1 + int(self.use_avg) + int(self.use_gcn)) * self.in_channels
+        return self.output_channels(self.in_channels, self.fusion, self.use_avg, self.use_gcn)
 
     def reset_parameters(self) -> None:
         """Glorot-initialise every :math:`W^{(m)}` (never zeros: the GCN would get no gradient)."""
@@ -196,9 +224,14 @@ class ACGNet(torch.nn.Module):
         r"""Enhance node features ``x`` ``[N, D]`` over the graph (``edge_index`` ``[2, E]`` with
         ``edge_weight`` ``[E]`` = :math:`\hat A_{ij}` on ``j -> i``, or a ready sparse adjacency
         from :func:`~tal_pyg.nn.graph_aggregation.sparse_adjacency`). Returns ``[N, out_channels]``.
+
+        Without ``edge_weight`` every incoming edge of node ``i`` weighs ``1 / deg_in(i)``: the
+        row-normalised adjacency of the unweighted graph (as PyG layers default to uniform weights).
         A plain ``edge_index`` is sorted by target on the device (nothing is read on the host).
         """
         self._check_x(x, 2, "forward")
+        if edge_weight is None and _is_edge_index(edge_index):
+            edge_weight = _uniform_weights(edge_index, x.size(0), x.dtype)
         return self._enhance(x, self._adjacency(edge_index, edge_weight, x.size(0), x.dtype))
 
     def _enhance(self, x: Tensor, adj: Adjacency) -> Tensor:
@@ -222,13 +255,14 @@ class ACGNet(torch.nn.Module):
             out = out + extra
         return out
 
-    def forward_dense(self, x: Tensor, mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
-        """Build the graph of each video of ``x`` ``[B, T, D]`` (padding ``mask`` ``[B, T]``) and
-        enhance it. Returns ``(x_enhanced [B, T, out_channels], edge_index, edge_weight)``; node ids
-        are ``b * T + t`` so ``x.reshape(B * T, D)`` lines up with ``edge_index``. Padded snippets
-        receive and send nothing (their output is ``x`` plus zero branches).
+    def forward_batch(self, x: Tensor, mask: Optional[Tensor] = None) -> ACGNetOutput:
+        """Build the graph of each video of the padded batch ``x`` ``[B, T, D]`` (padding ``mask``
+        ``[B, T]``, ``True`` = real snippet) and enhance it. Returns :class:`ACGNetOutput`
+        ``(x [B, T, out_channels], edge_index, edge_weight)``; node ids are ``b * T + t`` so
+        ``x.reshape(B * T, D)`` lines up with ``edge_index``. Padded snippets receive and send
+        nothing (their output is ``x`` plus zero branches).
         """
-        self._check_x(x, 3, "forward_dense")
+        self._check_x(x, 3, "forward_batch")
         num_videos, num_nodes, channels = x.shape
         # the graph's own checks read values on the host: only in debug mode (x is checked above)
         edge_index, edge_weight = build_action_complement_graph(
@@ -239,7 +273,13 @@ class ACGNet(torch.nn.Module):
         # the builder's edges are sorted by target: the adjacency is built without a host read
         adj = self._adjacency(edge_index, edge_weight, flat.size(0), x.dtype, is_sorted=True)
         out = self._enhance(flat, adj)
-        return out.view(num_videos, num_nodes, -1), edge_index, edge_weight
+        return ACGNetOutput(out.view(num_videos, num_nodes, -1), edge_index, edge_weight)
+
+    def forward_dense(self, x: Tensor, mask: Optional[Tensor] = None) -> ACGNetOutput:
+        """Deprecated name of :meth:`forward_batch` (in PyG "dense" means a dense adjacency)."""
+        warnings.warn("ACGNet.forward_dense is deprecated, use ACGNet.forward_batch", DeprecationWarning,
+                      stacklevel=2)
+        return self.forward_batch(x, mask)
 
     def extra_repr(self) -> str:
         return (
@@ -247,3 +287,18 @@ class ACGNet(torch.nn.Module):
             f"threshold={self.threshold}, alpha={self.alpha}, z={self.z}, graph={self.graph!r}, "
             f"use_avg={self.use_avg}, use_gcn={self.use_gcn}, fusion={self.fusion!r}"
         )
+
+
+def _is_edge_index(edge_index: Adjacency) -> bool:
+    """A plain ``[2, E]`` long ``edge_index`` (not a ready sparse adjacency, not malformed)."""
+    return (isinstance(edge_index, Tensor) and edge_index.layout == torch.strided and edge_index.dim() == 2
+            and edge_index.size(0) == 2 and edge_index.dtype == torch.long)
+
+
+def _uniform_weights(edge_index: Tensor, num_nodes: int, dtype: torch.dtype) -> Tensor:
+    """``1 / deg_in(i)`` on every edge ``j -> i``. Indices outside ``[0, N)`` are clamped here only
+    so that the range check of :meth:`ACGNet._adjacency` reports them."""
+    if num_nodes == 0:
+        return torch.ones(edge_index.size(1), dtype=dtype, device=edge_index.device)
+    target = edge_index[1].clamp(0, num_nodes - 1)
+    return degree(target, num_nodes, dtype=dtype).reciprocal()[target]

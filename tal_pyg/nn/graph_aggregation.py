@@ -12,8 +12,8 @@ i.e. :math:`X' = \hat A X` with :math:`X \in \mathbb{R}^{N \times D}`. The edge 
 It always runs through :meth:`message_and_aggregate` on a sparse adjacency (a CSR matrix with one
 row per *target*): a ``torch.sparse_csr_tensor`` multiplied with the ``torch.sparse.mm(..., "sum")``
 reduction kernel (default on CPU), or a ``torch_sparse.SparseTensor`` (``sparse_backend=
-"torch_sparse"``, the default on CUDA when torch-sparse is importable). The default gather-scatter path, which materialises an ``E x D``
-message tensor, is never used (it is ~20x slower at ACGNet's sizes, see
+"torch_sparse"``, the default on CUDA when torch-sparse is importable). The default gather-scatter
+path, which materialises an ``E x D`` message tensor, is never used (it is ~20x slower at ACGNet's sizes, see
 ``benchmarks/sparse_vs_dense.py``).
 """
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _transposed_csr(adj: Tensor) -> Tensor:
         transposed = torch.sparse_csr_tensor(
             colptr, row[perm], value[perm], (num_cols, num_rows), check_invariants=False
         )
-    adj._tal_pyg_transpose = transposed
+    adj._tal_pyg_transpose = transposed  # type: ignore[attr-defined]  # cached on the tensor object
     return transposed
 
 
@@ -207,10 +207,6 @@ class GraphAggregation(MessagePassing):
             # a module: never read the edges on the host to see whether they are sorted, sort them
             edge_index = sparse_adjacency(edge_index, edge_weight, x.size(0), self.sparse_backend, is_sorted=False)
         return self.propagate(edge_index, x=x)
-
-    def message(self, x_j: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:  # pragma: no cover
-        # only reached in PyG's explain mode; the fused path below is the one used
-        return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
 
     def message_and_aggregate(self, adj_t: Adjacency, x: Tensor) -> Tensor:
         return sparse_matmul(adj_t, x)

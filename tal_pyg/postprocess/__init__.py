@@ -2,7 +2,7 @@ r"""Post-processing: from per-snippet class activations to scored temporal propo
 
 Proposals are float64 arrays ``[P, 4]`` with columns ``(class_index, score, start_s, end_s)``; a
 proposal over (upsampled) steps ``[s, e]`` spans ``[s * delta, (e + 1) * delta)`` seconds with
-``delta = snippet_seconds / upsample`` (SPEC §6).
+``delta = snippet_seconds / upsample`` (docs/method.md#snippets-seconds-and-sampling).
 
 Pipeline of one video: :func:`select_classes` -> :func:`minmax_normalize` -> :func:`generate_proposals`
 (:func:`upsample_linear`, :func:`consecutive_runs` over all (class, threshold) rows at once,
@@ -11,7 +11,7 @@ BaS-Net recipe (:class:`ProposalConfig`) end to end.
 """
 from tal_pyg.postprocess.contrast import SCORE_FORMS, outer_inner_scores
 from tal_pyg.postprocess.grouping import consecutive_runs
-from tal_pyg.postprocess.nms import class_nms, soft_nms, temporal_iou
+from tal_pyg.postprocess.nms import class_nms, soft_nms
 from tal_pyg.postprocess.normalize import minmax_normalize
 from tal_pyg.postprocess.proposals import (
     DEFAULT_ACT_THRESHOLDS,
@@ -41,6 +41,5 @@ __all__ = [
     "soft_nms",
     "steps_to_seconds",
     "suppress",
-    "temporal_iou",
     "upsample_linear",
 ]

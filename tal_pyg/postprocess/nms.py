@@ -6,6 +6,8 @@ from typing import Optional
 import numpy as np
 from numpy.typing import ArrayLike
 
+from tal_pyg.evaluation.tiou import segment_tiou
+
 
 def _as_proposals(proposals: ArrayLike, where: str) -> np.ndarray:
     p = np.asarray(proposals, dtype=np.float64)
@@ -18,22 +20,6 @@ def _as_proposals(proposals: ArrayLike, where: str) -> np.ndarray:
     return p
 
 
-def temporal_iou(
-    start: float, end: float, starts: np.ndarray, ends: np.ndarray, length_offset: float = 0.0
-) -> np.ndarray:
-    r"""IoU of ``[start, end]`` with every ``[starts_j, ends_j]``:
-
-    .. math::
-        \frac{\max(0, \min(e, e_j) - \max(s, s_j) + o)}{(e - s + o) + (e_j - s_j + o) - \mathrm{inter}}
-
-    ``o = length_offset``: 0 is the plain temporal IoU; 1 reproduces the "+1" pixel convention of the
-    BaS-Net / BaM reference ``nms`` applied to seconds.
-    """
-    inter = np.maximum(0.0, np.minimum(end, ends) - np.maximum(start, starts) + length_offset)
-    union = (end - start + length_offset) + (ends - starts + length_offset) - inter
-    return inter / np.maximum(union, np.finfo(np.float64).tiny)
-
-
 def _by_class(p: np.ndarray):
     for c in np.unique(p[:, 0]):
         sub = p[p[:, 0] == c]
@@ -44,12 +30,13 @@ def class_nms(proposals: ArrayLike, iou_threshold: float, *, length_offset: floa
     r"""Greedy non-maximum suppression, separately for every class.
 
     Proposals of a class are visited by descending score (ties: input order); a proposal is kept
-    unless its IoU (:func:`temporal_iou`) with an already kept one is ``>= iou_threshold``.
+    unless its tIoU (:func:`tal_pyg.evaluation.segment_tiou`) with an already kept one is ``>= iou_threshold``.
 
     Args:
         proposals: ``[P, 4]`` rows ``(class_index, score, start_s, end_s)``.
         iou_threshold: suppression threshold (BaS-Net 0.7, BaM 0.6, DGAM 0.5).
-        length_offset: see :func:`temporal_iou`.
+        length_offset: 0 (plain tIoU) or 1 (the reference code's "+1"), see
+            :func:`tal_pyg.evaluation.segment_tiou`.
 
     Returns:
         ``[P', 4]``: the kept rows, by class (ascending), then descending score.
@@ -64,7 +51,7 @@ def class_nms(proposals: ArrayLike, iou_threshold: float, *, length_offset: floa
                 continue
             kept.append(sub[i])
             if i + 1 < n:
-                iou = temporal_iou(sub[i, 2], sub[i, 3], sub[i + 1:, 2], sub[i + 1:, 3], length_offset)
+                iou = segment_tiou(sub[i, 2], sub[i, 3], sub[i + 1:, 2], sub[i + 1:, 3], length_offset, empty=0.0)
                 suppressed[i + 1:] |= iou >= iou_threshold
     return np.asarray(kept, dtype=np.float64).reshape(-1, 4)
 
@@ -92,7 +79,8 @@ def soft_nms(
         method: ``"gaussian"`` or ``"linear"``.
         iou_threshold: only for ``"linear"``.
         score_threshold: drop proposals whose decayed score falls below it (``None``: keep all).
-        length_offset: see :func:`temporal_iou`.
+        length_offset: 0 (plain tIoU) or 1 (the reference code's "+1"), see
+            :func:`tal_pyg.evaluation.segment_tiou`.
 
     Returns:
         ``[P', 4]`` with decayed scores, by class, then in selection order (descending decayed score).
@@ -112,7 +100,8 @@ def soft_nms(
             remaining = remaining[remaining != best]
             if not remaining.size:
                 break
-            iou = temporal_iou(sub[best, 2], sub[best, 3], sub[remaining, 2], sub[remaining, 3], length_offset)
+            iou = segment_tiou(sub[best, 2], sub[best, 3], sub[remaining, 2], sub[remaining, 3], length_offset,
+                               empty=0.0)
             if method == "gaussian":
                 f = np.exp(-(iou ** 2) / sigma)
             else:

@@ -59,6 +59,7 @@ def _bound(arr: np.ndarray, given: Optional[ArrayLike], reduce, axis: int,
     """``given`` broadcast against ``arr`` (the time axis re-inserted), else ``reduce`` over time, clamped
     at 0 when asked."""
     if given is not None:
-        return np.expand_dims(np.asarray(given, dtype=np.float64), axis) if np.ndim(given) else np.float64(given)
+        return (np.expand_dims(np.asarray(given, dtype=np.float64), axis) if np.ndim(given)
+                else np.float64(given))  # type: ignore[arg-type]
     bound = reduce(arr, axis=axis, keepdims=True)
     return np.maximum(bound, 0.0) if clamp_at_zero else bound

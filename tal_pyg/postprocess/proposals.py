@@ -39,8 +39,9 @@ def select_classes(
 
 
 def steps_to_seconds(starts: ArrayLike, ends: ArrayLike, snippet_seconds: float, upsample: int = 1) -> np.ndarray:
-    r"""``[P, 2]`` seconds of proposals over (upsampled) steps ``[s, e]`` (inclusive), SPEC §6:
-    ``[s \cdot \delta, (e + 1)\,\delta)`` with ``\delta = snippet\_seconds / upsample``."""
+    r"""``[P, 2]`` seconds of proposals over (upsampled) steps ``[s, e]`` (inclusive),
+    docs/method.md#snippets-seconds-and-sampling: ``[s \cdot \delta, (e + 1)\,\delta)`` with
+    ``\delta = snippet\_seconds / upsample``."""
     step = float(snippet_seconds) / int(upsample)
     s = np.asarray(starts, dtype=np.float64)
     e = np.asarray(ends, dtype=np.float64)
@@ -182,9 +183,10 @@ def _run_prefix_sums(raw_cs: np.ndarray, rows: np.ndarray, col: np.ndarray, star
 
 @dataclass
 class ProposalConfig:
-    """The single-branch localisation recipe of BaS-Net (SPEC §5.1), usable by any head that exposes a
-    ``[T, C]`` class activation sequence: select classes, min-max normalise, upsample, multi-threshold
-    grouping, outer-inner contrast + ``score_weight`` x video score, class-wise (soft-)NMS."""
+    """The single-branch localisation recipe of BaS-Net (docs/method.md#host-frameworks), usable by
+    any head that exposes a ``[T, C]`` class activation sequence: select classes, min-max normalise,
+    upsample, multi-threshold grouping, outer-inner contrast + ``score_weight`` x video score,
+    class-wise (soft-)NMS."""
 
     class_threshold: float = 0.25
     class_threshold_inclusive: bool = True

@@ -16,7 +16,7 @@ def upsample_linear(x: ArrayLike, scale: int, axis: int = 0) -> np.ndarray:
     so the last ``scale - 1`` steps (``p > T - 1``) are *extrapolated* along the last segment, as
     ``scipy.interpolate.interp1d(..., fill_value="extrapolate")`` does in the BaS-Net / BaM / DGAM
     reference code. A sequence of one snippet is repeated. Step ``u`` covers
-    ``[u, u + 1) * snippet_seconds / scale`` seconds (SPEC §6).
+    ``[u, u + 1) * snippet_seconds / scale`` seconds (docs/method.md#snippets-seconds-and-sampling).
 
     Args:
         x: ``[T, ...]`` (with ``axis=0``).

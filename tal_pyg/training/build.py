@@ -18,7 +18,7 @@ def build_model(cfg: ExperimentConfig, in_channels: int, num_classes: int) -> to
     if not acg.enabled:
         return head_cls(in_channels, num_classes, cfg.head_config())
     # output width per input channel: 1 (sum), or 1 + use_avg + use_gcn (concat)
-    width_factor = ACGNet(1, **acg.module_kwargs()).out_channels
+    width_factor = ACGNet.output_channels(1, fusion=acg.fusion, use_avg=acg.use_avg, use_gcn=acg.use_gcn)
     head = head_cls(in_channels * width_factor, num_classes, cfg.head_config())
     return WithACGNet(head, acg.module_kwargs(), epm_weight=acg.epm_weight, epm_reduction=acg.epm_reduction)
 
@@ -38,9 +38,11 @@ def build_optimizers(model: torch.nn.Module, optim: OptimConfig) -> Dict[str, to
 def make_optimizer(params: List[torch.nn.Parameter], optim: OptimConfig) -> torch.optim.Optimizer:
     name = optim.optimizer.lower()
     if name == "adam":
-        return torch.optim.Adam(params, lr=optim.lr, betas=tuple(optim.betas), weight_decay=optim.weight_decay)
+        return torch.optim.Adam(params, lr=optim.lr, betas=(optim.betas[0], optim.betas[1]),
+                                weight_decay=optim.weight_decay)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=optim.lr, betas=tuple(optim.betas), weight_decay=optim.weight_decay)
+        return torch.optim.AdamW(params, lr=optim.lr, betas=(optim.betas[0], optim.betas[1]),
+                                 weight_decay=optim.weight_decay)
     if name == "sgd":
         return torch.optim.SGD(params, lr=optim.lr, momentum=optim.momentum, weight_decay=optim.weight_decay)
     raise ValueError(f"optim.optimizer: unknown optimiser {optim.optimizer!r} (adam, adamw or sgd)")

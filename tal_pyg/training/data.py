@@ -66,7 +66,7 @@ def open_split(cfg: DataConfig, split: str, log: Any = print):
     """The raw (un-sampled) dataset of one split."""
     from tal_pyg.datasets import ActivityNet12, Thumos14, WTALFeatures
 
-    common = dict(split=split, layout=cfg.layout, modality=cfg.modality, on_error=cfg.on_error,
+    common: Dict[str, Any] = dict(split=split, layout=cfg.layout, modality=cfg.modality, on_error=cfg.on_error,
                   trust_pickle=cfg.trust_pickle)
     if cfg.dataset in SYNTHETIC_PRESET_OF:
         root = ensure_synthetic(cfg, log)

@@ -14,6 +14,8 @@ from typing import Any, List
 import torch
 import torch.distributed as dist
 
+from tal_pyg.utils.device import resolve_device  # noqa: F401 (the trainer's import of it)
+
 
 @dataclass
 class DistributedContext:
@@ -65,15 +67,3 @@ def init_distributed(device: torch.device) -> DistributedContext:
 def shutdown_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-
-
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto`` = CUDA when available (one GPU per local rank), CPU otherwise."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", local_rank % torch.cuda.device_count())
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine")
-    return device

@@ -31,7 +31,7 @@ def proposals_to_detections(proposals: np.ndarray, class_names: Sequence[str]) -
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if hasattr(model, "module") else model
+    return model.module if hasattr(model, "module") else model  # type: ignore[return-value]
 
 
 @torch.no_grad()

@@ -12,7 +12,8 @@ __all__ = ["ActionComplementGraph"]
 
 
 class ActionComplementGraph(BaseTransform):
-    r"""Build the action complement graph of a video (SPEC §2, paper Eq. 1-4).
+    r"""Build the action complement graph of a video (paper Eq. 1-4;
+    decisions in docs/method.md#the-action-complement-graph-eq-1-4).
 
     Takes a :class:`~torch_geometric.data.Data` whose ``x`` is ``[T, D]`` and sets
 

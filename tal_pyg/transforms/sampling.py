@@ -6,7 +6,7 @@ for the original snippets in ``[i T / N, (i + 1) T / N)``, so after sampling
 .. math::
     s' = s \cdot \frac{T}{N}, \qquad \text{step } i \text{ covers seconds } [i s', (i + 1) s'),
 
-which keeps the mapping back to seconds exact (SPEC §6; BaS-Net's
+which keeps the mapping back to seconds exact (docs/method.md#snippets-seconds-and-sampling; BaS-Net's
 ``t_factor = 16 T / (25 N)``). ``num_snippets`` (the stored ``T``) is left unchanged.
 Shorter videos (``T < N``) are up-sampled by repeating snippets.
 

@@ -1,25 +1,47 @@
-"""End-to-end tests of the command line (subprocesses) on a tiny synthetic dataset."""
+"""End-to-end tests of the command line on a tiny synthetic dataset.
+
+The sub-commands run in-process through :func:`tal_pyg.cli.main.main` (what the ``tal-pyg`` script and
+``python -m tal_pyg`` call); one test runs ``python -m tal_pyg`` in a subprocess to cover the entry point.
+"""
+import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import yaml
 
+from tal_pyg.cli.main import main
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-def tal_pyg(*args, cwd=None, check=True):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "tal_pyg", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=600)
+def tal_pyg(*args, check=True):
+    """Run ``tal-pyg ARGS`` in-process; returns ``(returncode, stdout, stderr)`` like ``subprocess.run``."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in args])
+    proc = SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
     if check and proc.returncode != 0:
         raise AssertionError(f"tal-pyg {' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def test_python_m_tal_pyg_entry_point(trained):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "tal_pyg", "info", trained["out"] / "checkpoints/best.pt", "--json"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["head"] == "basnet"
+    bad = subprocess.run([sys.executable, "-m", "tal_pyg", "info", trained["root"] / "cfg.yaml"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +96,7 @@ def test_info_describes_the_checkpoint(trained):
 
 
 def test_predict_features_and_streams(trained, tmp_path):
+    pytest.importorskip("matplotlib")  # --plot needs the plot extra
     data, ckpt = trained["data"], trained["out"] / "checkpoints/best.pt"
     video = (data / "split_test.txt").read_text().split()[0]
     rgb = data / "features/test/rgb" / f"{video}.npy"

@@ -90,3 +90,70 @@ def test_bad_config_errors(tmp_path):
     p.write_text("base: [e.yaml]\n")
     with pytest.raises(ConfigError, match="circular"):
         load_config(p)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("model.acgnet.fusion", "cat"), ("model.acgnet.graph", "foo"), ("model.acgnet.epm_reduction", "max"),
+    ("optim.optimizer", "adamx"), ("optim.optimizer", "Adam"), ("train.selection", "test"),
+    ("data.dataset", "imagenet"), ("data.layout", "bas"), ("data.modality", "audio"), ("data.on_error", "ignore"),
+    ("data.test_sampling", "dense"), ("data.tiou_preset", "thumos"),
+])
+def test_fields_with_a_fixed_set_of_values_reject_others(key, value):
+    """load_config names the key, the value and the allowed values (not a failure later, at training time)."""
+    with pytest.raises(ConfigError) as info:
+        load_config(overrides=[f"{key}={value}"])
+    msg = str(info.value)
+    assert msg.startswith(f"{key}: {value!r} is not one of the allowed values "), msg
+    section, name = key.rsplit(".", 1)
+    node = load_config()
+    for part in section.split("."):
+        node = getattr(node, part)
+    assert repr(getattr(node, name)) in msg  # the default is one of the allowed values listed
+
+
+def test_fixed_sets_of_values_match_the_code_that_uses_them():
+    """Each Literal of the config equals the runtime check of the module that consumes the value."""
+    from typing import get_args, get_type_hints
+
+    from tal_pyg.config import experiment as ex
+    from tal_pyg.datasets.layouts import LAYOUTS
+    from tal_pyg.datasets.wtal_features import MODALITIES
+    from tal_pyg.evaluation import TIOU_PRESETS
+    from tal_pyg.graph import GRAPH_VARIANTS
+    from tal_pyg.losses.epm import EPM_REDUCTIONS
+    from tal_pyg.nn import FUSIONS
+
+    assert get_args(ex.Layout) == ("auto", *LAYOUTS)
+    assert get_args(ex.Modality) == MODALITIES
+    assert set(get_args(ex.TIoUPreset)) == set(TIOU_PRESETS)
+    assert get_args(ex.GraphVariant) == GRAPH_VARIANTS
+    assert get_args(ex.Fusion) == FUSIONS
+    assert get_args(ex.EPMReduction) == EPM_REDUCTIONS
+    assert set(get_args(ex.Dataset)) == {"thumos14", "activitynet12", "features"} | set(ex.SYNTHETIC_PRESET_OF)
+    hints = get_type_hints(ex.ACGNetConfig)
+    assert hints["graph"] is ex.GraphVariant and hints["fusion"] is ex.Fusion
+
+
+def test_every_allowed_optimizer_builds():
+    from typing import get_args
+
+    import torch
+
+    from tal_pyg.config import OptimConfig
+    from tal_pyg.config.experiment import Optimizer
+    from tal_pyg.training.build import make_optimizer
+
+    for name in get_args(Optimizer):
+        assert isinstance(make_optimizer([torch.nn.Parameter(torch.zeros(1))], OptimConfig(optimizer=name)),
+                          torch.optim.Optimizer)
+
+
+def test_configs_built_in_python_are_checked_too():
+    from tal_pyg.config import ACGNetConfig, DataConfig, ModelConfig, TrainConfig
+
+    with pytest.raises(ConfigError, match=r"model\.acgnet\.fusion: 'cat' is not one of"):
+        ExperimentConfig(model=ModelConfig(acgnet=ACGNetConfig(fusion="cat")))
+    with pytest.raises(ConfigError, match=r"data\.modality: 'audio'"):
+        DataConfig(modality="audio")
+    with pytest.raises(ConfigError, match=r"train\.selection"):
+        TrainConfig(selection="best")

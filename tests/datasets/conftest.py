@@ -1,11 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from layout_writers import default_videos, write_basnet  # noqa: E402
+from tests._reference.layouts import default_videos, write_basnet
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import json
 
 from tal_pyg.cli.main import main
 from tal_pyg.datasets import WTALFeatures
-from layout_writers import write_wtalc
+from tests._reference.layouts import write_wtalc
 
 
 def test_synth_cli(tmp_path, capsys):

@@ -1,11 +1,10 @@
-import json
 
 import numpy as np
 import pytest
 import torch
 
 from tal_pyg.datasets import WTALFeatures, convert_wtalc_to_basnet, detect_layout
-from layout_writers import CLASSES, write_dgam, write_wtalc
+from tests._reference.layouts import CLASSES, write_dgam, write_wtalc
 
 
 def test_wtalc_needs_trust_pickle(tmp_path):

@@ -9,7 +9,7 @@ from torch_geometric.data import Batch
 from tal_pyg.datasets import WTALFeatures, detect_layout
 from tal_pyg.datasets import npy as npy_module
 
-from layout_writers import CLASSES, default_videos, write_basnet
+from tests._reference.layouts import CLASSES, default_videos, write_basnet
 
 
 def test_reads_basnet_layout(basnet_root):

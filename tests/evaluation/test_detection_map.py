@@ -1,7 +1,7 @@
-"""detection_map: hand-worked cases of SPEC §6, properties, and the loop reference on random inputs."""
+"""detection_map: hand-worked cases of the evaluation rules (docs/method.md#evaluation), properties,
+and the loop reference on random inputs."""
 from __future__ import annotations
 
-import importlib.util
 import random
 import warnings
 from pathlib import Path
@@ -18,19 +18,7 @@ from tal_pyg.evaluation import (
     interpolated_average_precision,
     load_ground_truth,
 )
-
-def _load_reference():
-    """The loop reference lives next to this file (tests are imported with --import-mode=importlib)."""
-    path = Path(__file__).with_name("detection_reference.py")
-    spec = importlib.util.spec_from_file_location("tal_pyg_tests_detection_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_reference = _load_reference()
-interpolated_ap = _reference.interpolated_ap
-reference_detection_map = _reference.reference_detection_map
+from tests._reference.detection import interpolated_ap, reference_detection_map
 
 THUMOS_GT = Path(__file__).resolve().parents[3] / "shared/data/thumos14/basnet_THUMOS14/gt.json"
 THUMOS_AMBIGUOUS = (

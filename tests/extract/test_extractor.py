@@ -154,7 +154,8 @@ def test_interrupted_directory_run_resumes(tmp_path, extracted, extractor, video
         if len(calls) == interrupt_at:
             raise KeyboardInterrupt  # e.g. Ctrl-C during this video
         arrays = [np.load(done / s / f"{path.stem}.npy") for s in ("rgb", "flow")]
-        info = {**meta["videos"][path.stem], "video": path.stem, "settings": meta["settings"], "versions": meta["versions"]}
+        info = {**meta["videos"][path.stem], "video": path.stem, "settings": meta["settings"],
+                "versions": meta["versions"]}
         return arrays[0], arrays[1], info
 
     monkeypatch.setattr(extractor, "extract", recorded_extract)
@@ -261,7 +262,8 @@ def test_default_tvl1_single_video(tmp_path, video_writer, random_weights):
 def test_core_imports_need_neither_av_nor_cv2():
     code = (
         "import sys, tal_pyg, tal_pyg.extract, tal_pyg.cli.extract, tal_pyg.utils.subtitles;"
-        "assert 'av' not in sys.modules and 'cv2' not in sys.modules, sorted(m for m in sys.modules if m in ('av', 'cv2'))"
+        "assert 'av' not in sys.modules and 'cv2' not in sys.modules,"
+        " sorted(m for m in sys.modules if m in ('av', 'cv2'))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -88,7 +88,8 @@ def test_unit3d_same_padding_matches_tensorflow(size, kernel, stride):
     for n, k, s in zip(reversed(size), reversed(kernel), reversed(stride)):
         pad += tf_same_pad(n, k, s)
     ref = F.conv3d(F.pad(x, pad), unit.conv3d.weight, stride=stride)
-    ref = (ref - unit.bn.running_mean[:, None, None, None]) / torch.sqrt(unit.bn.running_var + 1e-3)[:, None, None, None]
+    ref = ((ref - unit.bn.running_mean[:, None, None, None])
+           / torch.sqrt(unit.bn.running_var + 1e-3)[:, None, None, None])
     ref = F.relu(ref * unit.bn.weight[:, None, None, None] + unit.bn.bias[:, None, None, None])
     with torch.no_grad():
         out = unit(x)

@@ -1,17 +1,12 @@
-"""build_action_complement_graph against the dense reference of tests/graph/acg_reference.py."""
+"""build_action_complement_graph against the dense reference of tests/_reference/acg.py."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from acg_reference import dense_acg, edges_to_dense  # noqa: E402
-
-from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph  # noqa: E402
+from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
+from tests._reference.acg import dense_acg, edges_to_dense
 
 
 def assert_matches_reference(x, device="cpu", **kwargs):
@@ -278,10 +273,10 @@ def test_edge_set_identical_under_bf16_autocast(device):
     x = (centres[torch.randint(0, 4, (2, 90), generator=gen)] + 0.1 * torch.rand(2, 90, 64, generator=gen)).to(device)
     model = ACGNet(64, k=10).to(device)
     ei32, ew32 = build_action_complement_graph(x, k=10)
-    _, ei_fwd, ew_fwd = model.forward_dense(x)
+    _, ei_fwd, ew_fwd = model.forward_batch(x)
     with torch.autocast(device.type, dtype=torch.bfloat16):
         ei16, ew16 = build_action_complement_graph(x, k=10)
-        out, ei_mod, ew_mod = model.forward_dense(x)
+        out, ei_mod, ew_mod = model.forward_batch(x)
     assert ei32.size(1) > 0
     assert torch.equal(ei16, ei32) and torch.equal(ew16, ew32)
     assert torch.equal(ei_mod, ei32) and torch.equal(ei_fwd, ei32)

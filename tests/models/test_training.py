@@ -6,7 +6,7 @@ about the label frequency (~0.25 here; ~0.3 when trained on shuffled labels), th
 import numpy as np
 import pytest
 import torch
-from _tiny import make_tiny_set, train
+from tests._reference.tiny import make_tiny_set, train
 
 from tal_pyg.evaluation import classification_map
 

@@ -1,21 +1,16 @@
-"""ACGNet against a dense T x T reference of Eq. 5-7 built from tests/graph/acg_reference.py."""
+"""ACGNet against a dense T x T reference of Eq. 5-7 built from tests/_reference/acg.py."""
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import tal_pyg
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
-from acg_reference import dense_acg  # noqa: E402
-
-from tal_pyg.graph import build_action_complement_graph  # noqa: E402
-from tal_pyg.nn import HAS_TORCH_SPARSE, ACGNet  # noqa: E402
+from tal_pyg.graph import build_action_complement_graph
+from tal_pyg.nn import HAS_TORCH_SPARSE, ACGNet
+from tests._reference.acg import dense_acg
 
 GRAPH = dict(k=5, threshold=0.3, z=3)
 
@@ -70,12 +65,12 @@ def clustered(b, t, d, seed):
         {"k": 100, "threshold": -1.0},
     ],
 )
-def test_forward_dense_matches_reference(options):
+def test_forward_batch_matches_reference(options):
     torch.manual_seed(0)
     kwargs = {**GRAPH, **options}
     model = ACGNet(6, **kwargs).double()
     x = clustered(2, 21, 6, seed=1)
-    out, edge_index, edge_weight = model.forward_dense(x)
+    out, edge_index, edge_weight = model.forward_batch(x)
     expected = reference_acgnet(model, x.numpy())
     assert out.shape == (2, 21, model.out_channels) and edge_index.size(1) > 0
     np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
@@ -89,7 +84,7 @@ def test_short_and_adversarial_inputs(t):
     torch.manual_seed(1)
     model = ACGNet(4, k=50, threshold=0.4, z=2).double()
     for x in (torch.rand(2, t, 4).double(), torch.zeros(2, t, 4).double(), torch.full((2, t, 4), 2.0).double()):
-        out, _, _ = model.forward_dense(x)
+        out, _, _ = model.forward_batch(x)
         np.testing.assert_allclose(out.detach().numpy(), reference_acgnet(model, x.numpy()), atol=1e-12)
 
 
@@ -97,7 +92,7 @@ def test_float32_paper_defaults_match_reference():
     torch.manual_seed(2)
     model = ACGNet(32, k=8)
     x = clustered(2, 60, 32, seed=2).float()
-    out, edge_index, _ = model.forward_dense(x)
+    out, edge_index, _ = model.forward_batch(x)
     assert edge_index.size(1) > 0
     np.testing.assert_allclose(out.detach().numpy(), reference_acgnet(model, x.numpy()), rtol=1e-4, atol=1e-4)
 
@@ -108,10 +103,10 @@ def test_padding_never_sends_or_receives_and_batched_equals_per_video():
     lengths = [16, 9, 1]
     x = clustered(3, 16, 5, seed=3)
     mask = torch.arange(16)[None, :] < torch.tensor(lengths)[:, None]
-    out, edge_index, _ = model.forward_dense(x, mask)
+    out, edge_index, _ = model.forward_batch(x, mask)
     x_changed = x.clone()
     x_changed[~mask] = 50.0
-    out_changed, edge_index_changed, _ = model.forward_dense(x_changed, mask)
+    out_changed, edge_index_changed, _ = model.forward_batch(x_changed, mask)
     assert torch.equal(edge_index, edge_index_changed)
     torch.testing.assert_close(out[mask], out_changed[mask], rtol=0, atol=1e-12)
     torch.testing.assert_close(out_changed[~mask], x_changed[~mask])  # padded: F + 0 + ReLU(0)
@@ -121,7 +116,7 @@ def test_padding_never_sends_or_receives_and_batched_equals_per_video():
         rtol=1e-10, atol=1e-10,
     )
     for v, n in enumerate(lengths):
-        single, _, _ = model.forward_dense(x[v:v + 1, :n])
+        single, _, _ = model.forward_batch(x[v:v + 1, :n])
         torch.testing.assert_close(single[0], out[v, :n], rtol=1e-12, atol=1e-12)
 
 
@@ -129,7 +124,7 @@ def test_gradients_reach_both_gcn_weights_and_input():
     torch.manual_seed(4)
     model = ACGNet(8, **GRAPH)
     x = clustered(2, 20, 8, seed=4).float().requires_grad_()
-    out, _, _ = model.forward_dense(x)
+    out, _, _ = model.forward_batch(x)
     out.pow(2).sum().backward()
     for lin in model.weights:
         assert lin.weight.grad is not None and float(lin.weight.grad.abs().sum()) > 0
@@ -172,6 +167,56 @@ def test_out_channels():
     assert ACGNet(7, fusion="concat", use_avg=False).out_channels == 14
 
 
+@pytest.mark.parametrize("fusion", ["sum", "concat"])
+@pytest.mark.parametrize("use_avg", [True, False])
+@pytest.mark.parametrize("use_gcn", [True, False])
+def test_output_channels_without_a_module(fusion, use_avg, use_gcn):
+    kwargs = dict(fusion=fusion, use_avg=use_avg, use_gcn=use_gcn)
+    model = ACGNet(7, **kwargs)
+    assert ACGNet.output_channels(7, **kwargs) == model.out_channels
+    assert model.forward_batch(torch.rand(1, 9, 7)).x.shape[-1] == model.out_channels
+    with pytest.raises(ValueError, match="fusion"):
+        ACGNet.output_channels(7, fusion="mean")
+
+
+def test_forward_batch_returns_a_named_tuple_and_forward_dense_is_a_deprecated_alias():
+    torch.manual_seed(10)
+    model = ACGNet(6, **GRAPH).double()
+    x = clustered(2, 21, 6, seed=10)
+    out = model.forward_batch(x)
+    assert out._fields == ("x", "edge_index", "edge_weight")
+    edge_index, edge_weight = build_action_complement_graph(x, **GRAPH)
+    assert torch.equal(out.edge_index, edge_index) and torch.equal(out.edge_weight, edge_weight)
+    assert out.x.shape == (2, 21, 6)
+    with pytest.warns(DeprecationWarning, match="forward_batch"):
+        old = model.forward_dense(x)
+    for a, b in zip(old, out):
+        assert torch.equal(a, b)
+
+
+def test_missing_edge_weight_means_uniform_row_normalised_weights():
+    """Without edge_weight, A_hat_ij = 1 / deg_in(i) on every edge j -> i: Eq. 5-7 on the
+    row-normalised unweighted adjacency (dense reference)."""
+    torch.manual_seed(11)
+    model = ACGNet(5, **GRAPH).double()
+    n = 13
+    x = torch.rand(n, 5, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(11)
+    edge_index = torch.randint(0, n, (2, 40), generator=gen)
+    edge_index = edge_index[:, edge_index[1] != 7]  # node 7 has no incoming edge: its row stays zero
+    adjacency = np.zeros((n, n))
+    np.add.at(adjacency, (edge_index[1].numpy(), edge_index[0].numpy()), 1.0)  # duplicates count twice
+    degree = adjacency.sum(axis=1, keepdims=True)
+    a_hat = np.divide(adjacency, degree, out=np.zeros_like(adjacency), where=degree > 0)
+    f = x.numpy()
+    h = f
+    for lin in model.weights:
+        h = np.maximum(a_hat @ h @ lin.weight.detach().numpy().T, 0.0)
+    expected = f + a_hat @ f + h
+    np.testing.assert_allclose(model(x, edge_index).detach().numpy(), expected, rtol=1e-10, atol=1e-10)
+    assert np.allclose(a_hat[degree[:, 0] > 0].sum(axis=1), 1.0) and not a_hat[7].any()
+
+
 @pytest.mark.parametrize("backend", ["torch_csr", "torch_sparse"])
 def test_sparse_backends_agree(backend):
     if backend == "torch_sparse" and not HAS_TORCH_SPARSE:
@@ -179,7 +224,7 @@ def test_sparse_backends_agree(backend):
     torch.manual_seed(7)
     model = ACGNet(6, sparse_backend=backend, **GRAPH).double()
     x = clustered(2, 18, 6, seed=7)
-    out, _, _ = model.forward_dense(x)
+    out, _, _ = model.forward_batch(x)
     np.testing.assert_allclose(out.detach().numpy(), reference_acgnet(model, x.numpy()), rtol=1e-10, atol=1e-10)
 
 
@@ -205,14 +250,15 @@ def test_no_edges_gives_identity_plus_zero_branches():
     "call,match",
     [
         (lambda m: m(torch.rand(2, 3, 4), torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)), "shape"),
-        (lambda m: m.forward_dense(torch.rand(3, 4)), r"\[B, T, D\]"),
-        (lambda m: m.forward_dense(torch.rand(1, 3, 5)), "channels"),
-        (lambda m: m.forward_dense(torch.full((1, 3, 4), float("nan"))), "NaN or inf"),
+        (lambda m: m.forward_batch(torch.rand(3, 4)), r"\[B, T, D\]"),
+        (lambda m: m.forward_batch(torch.rand(1, 3, 5)), "channels"),
+        (lambda m: m.forward_batch(torch.full((1, 3, 4), float("nan"))), "NaN or inf"),
         (lambda m: m(torch.full((3, 4), float("inf")), torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)),
          "NaN or inf"),
         (lambda m: m(torch.rand(3, 4), torch.tensor([[0], [3]]), torch.ones(1)), "values must lie"),
         (lambda m: m(torch.rand(3, 4), torch.tensor([[0], [1]]), torch.ones(2)), "edge_weight"),
-        (lambda m: m(torch.rand(3, 4), torch.tensor([[0], [1]]), None), "edge_weight"),
+        (lambda m: m(torch.rand(3, 4), torch.tensor([[0], [3]]), None), "values must lie"),
+        (lambda m: m(torch.rand(3, 4), torch.tensor([[-1], [0]])), "values must lie"),
         (lambda m: m(torch.rand(3, 4), torch.tensor([0, 1]), torch.ones(1)), r"\[2, E\]"),
     ],
 )
@@ -227,14 +273,14 @@ def test_value_checks_only_in_debug_mode():
     bad_index = (torch.rand(3, 4), torch.tensor([[0], [1]]), torch.ones(1))
     nan_x = torch.full((1, 3, 4), float("nan"))
     assert not tal_pyg.is_debug_enabled()
-    model.forward_dense(nan_x)  # no host read outside debug mode: no check
+    model.forward_batch(nan_x)  # no host read outside debug mode: no check
     model(*bad_index)
     with tal_pyg.set_debug(True):
         with pytest.raises(ValueError, match="NaN or inf"):
-            model.forward_dense(nan_x)
+            model.forward_batch(nan_x)
     assert not tal_pyg.is_debug_enabled()  # restored by the context manager
     with pytest.raises(ValueError, match="channels"):  # shapes are checked always
-        model.forward_dense(torch.rand(1, 3, 5))
+        model.forward_batch(torch.rand(1, 3, 5))
 
 
 @pytest.mark.parametrize(
@@ -267,7 +313,7 @@ def test_float32_edge_weights_with_float64_features():
 
 
 @pytest.mark.parametrize("options", [{}, {"fusion": "concat"}, {"graph": "similarity"}])
-def test_forward_dense_on_device_matches_reference(options, device):
+def test_forward_batch_on_device_matches_reference(options, device):
     torch.manual_seed(0)
     model = ACGNet(6, **{**GRAPH, **options}).double()
     x = clustered(2, 21, 6, seed=1)
@@ -277,12 +323,12 @@ def test_forward_dense_on_device_matches_reference(options, device):
     moved = ACGNet(6, **{**GRAPH, **options}).double().to(device)
     moved.load_state_dict(model.state_dict())
     xd = x.detach().clone().to(device).requires_grad_()
-    out, edge_index, edge_weight = moved.forward_dense(xd, mask.to(device))
+    out, edge_index, edge_weight = moved.forward_batch(xd, mask.to(device))
     np.testing.assert_allclose(out.detach().cpu().numpy()[mask.numpy()], expected[mask.numpy()],
                                rtol=1e-10, atol=1e-10)
     out.pow(2).sum().backward()  # the backward pass of the sparse aggregation on the device
     x_cpu = x.detach().clone().requires_grad_()
-    model.forward_dense(x_cpu, mask)[0].pow(2).sum().backward()
+    model.forward_batch(x_cpu, mask)[0].pow(2).sum().backward()
     torch.testing.assert_close(xd.grad.cpu(), x_cpu.grad, rtol=1e-9, atol=1e-10)
     for lin, lin_d in zip(model.weights, moved.weights):
         torch.testing.assert_close(lin_d.weight.grad.cpu(), lin.weight.grad, rtol=1e-9, atol=1e-10)

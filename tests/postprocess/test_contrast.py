@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _reference import oic_ref, runs_ref
+from tests._reference.postprocess import oic_ref, runs_ref
 
 from tal_pyg.postprocess import consecutive_runs, outer_inner_scores
 

@@ -1,5 +1,5 @@
 import numpy as np
-from _reference import runs_ref
+from tests._reference.postprocess import runs_ref
 
 from tal_pyg.postprocess import consecutive_runs
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _reference import iou_ref, nms_ref, soft_nms_ref
+from tests._reference.postprocess import iou_ref, nms_ref, soft_nms_ref
 
 from tal_pyg.postprocess import class_nms, soft_nms
 

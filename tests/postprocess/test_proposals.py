@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _reference import generate_ref
+from tests._reference.postprocess import generate_ref
 
 from tal_pyg.postprocess import (
     DEFAULT_ACT_THRESHOLDS,
@@ -61,7 +61,8 @@ def test_hand_example_seconds_and_score():
 
 
 def test_steps_to_seconds_spec_mapping():
-    # SPEC §6: [s, e] -> [s * step, (e + 1) * step), step = snippet_seconds / upsample
+    # docs/method.md#snippets-seconds-and-sampling:
+    # [s, e] -> [s * step, (e + 1) * step), step = snippet_seconds / upsample
     np.testing.assert_allclose(steps_to_seconds([0, 24], [23, 47], 0.64, upsample=24), [[0.0, 0.64], [0.64, 1.28]])
     # resampled video: T_orig = 1000 snippets sampled to 750 -> snippet_seconds = 0.64 * 1000 / 750
     np.testing.assert_allclose(steps_to_seconds([749], [749], 0.64 * 1000 / 750), [[749 * 0.64 * 4 / 3, 640.0]])

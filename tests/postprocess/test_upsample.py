@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _reference import upsample_ref
+from tests._reference.postprocess import upsample_ref
 
 from tal_pyg.postprocess import upsample_linear
 

@@ -1,19 +1,14 @@
 """ActionComplementGraph transform: same graph as the builder, PyG batching = padded batch."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
-from acg_reference import dense_acg, edges_to_dense  # noqa: E402
-
-from tal_pyg.graph import build_action_complement_graph  # noqa: E402
-from tal_pyg.transforms import ActionComplementGraph  # noqa: E402
+from tal_pyg.graph import build_action_complement_graph
+from tal_pyg.transforms import ActionComplementGraph
+from tests._reference.acg import dense_acg, edges_to_dense
 
 
 def test_transform_matches_reference():

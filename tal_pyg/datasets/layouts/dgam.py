@@ -101,7 +101,8 @@ def read_dgam(
         va = VideoAnnotation(subset=split, duration=a.duration if a else None,
                              instances=list(a.instances) if a else [], ambiguous=list(a.ambiguous) if a else [])
         if labels is not None:
-            va.video_labels = [class_names[j] for j in np.flatnonzero(labels[i - 1, : len(class_names)] > 0.5)]
+            va.video_labels = [class_names[j]  # type: ignore[index, call-overload]
+                               for j in np.flatnonzero(labels[i - 1, : len(class_names)] > 0.5)]  # type: ignore[index, arg-type]
         elif a is None:
             va = VideoAnnotation(subset=split)
         rec = VideoRecord(name=name, annotation=va)

@@ -159,4 +159,4 @@ def read_wtalc(
     if (ann_dir / "Ambiguous_test.txt").is_file():
         ambiguous = read_ambiguous(ann_dir / "Ambiguous_test.txt")
     src = str(annotation_file) if annotation_file is not None else str(ann_dir)
-    return LayoutContents("wtalc", records, list(meta["classlist"]), ambiguous, src)  # type: ignore[arg-type]
+    return LayoutContents("wtalc", records, list(meta["classlist"]), ambiguous, src)  # type: ignore[call-overload]

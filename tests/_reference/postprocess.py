@@ -1,4 +1,4 @@
-"""Plain-Python loop references written from the formulas (SPEC §5, §6), independent of the vectorised code."""
+"""Plain-Python loop references written from the formulas (docs/method.md), independent of the vectorised code."""
 from __future__ import annotations
 
 import math

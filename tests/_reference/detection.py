@@ -1,8 +1,9 @@
-"""A deliberately simple, loop-based detection mAP written from the rules of SPEC §6.
+"""A deliberately simple, loop-based detection mAP written from the evaluation rules
+(docs/method.md#evaluation).
 
 It is the independent reference the vectorised :func:`tal_pyg.evaluation.detection_map` is compared
 with. Small inputs only (quadratic loops everywhere). Conventions it shares with the library, where
-SPEC §6 is silent: ground-truth instances with equal tIoU are visited in file order, the union is
+the rules are silent: ground-truth instances with equal tIoU are visited in file order, the union is
 computed as (length of ground truth + length of prediction - intersection), and a 0/0 tIoU (both
 segments of length 0) clears every threshold and is visited before any other instance.
 """

@@ -1,0 +1,72 @@
+"""Running a study's grid: the missing or stale cells, in bounded chunks or one shard of two processes,
+the result files rewritten after every cell."""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+
+from .aggregate import aggregate
+from .cells import cell_is_current, move_stale, train_cell
+from .grids import RESULTS, RUNS_ROOT, Cell, cells_for
+
+#: trains one cell into its run folder and returns extra fields for ``cell.json`` (CPU seconds, ...)
+Runner = Callable[[Cell, Path], Optional[Dict[str, Any]]]
+
+
+def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Optional[Path] = None,
+              results_dir: Optional[Path] = None, max_cells: Optional[int] = None,
+              time_budget: Optional[float] = None, runner: Runner = train_cell,
+              cells: Optional[Sequence[Cell]] = None, log: Callable[[str], None] = print,
+              shard: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
+    """Run the missing (or stale) cells of ``study`` (bounded by ``max_cells`` / ``time_budget``; only the
+    cells ``i % n == k`` for ``shard=(k, n)``), then aggregate."""
+    from tal_pyg.utils.io import atomic_write_json
+
+    runs_root = Path(runs_root or RUNS_ROOT)
+    results_dir = Path(results_dir or RESULTS)
+    cells = list(cells if cells is not None else cells_for(study, seeds, preset))
+    t0 = time.time()
+    started = 0
+    for i, cell in enumerate(cells):
+        if shard is not None and i % shard[1] != shard[0]:
+            continue
+        out = runs_root / study / cell.name
+        if (out / "eval.json").is_file():
+            if cell_is_current(cell, out):
+                continue
+            log(f"[{study}] cell {cell.name}: the config changed since it ran; moved to "
+                f"{move_stale(out).name}, running it again")
+        if max_cells is not None and started >= max_cells:
+            log(f"[{study}] --max-cells {max_cells} reached")
+            break
+        if time_budget is not None and time.time() - t0 >= time_budget:
+            log(f"[{study}] --time-budget {time_budget:g} s reached")
+            break
+        started += 1
+        log(f"[{study}] cell {cell.name}: {cell.config} {' '.join(cell.overrides)} seed {cell.seed}")
+        try:
+            meta = runner(cell, out) or {}
+        except Exception:  # one failed cell must not stop the grid; it is retried on the next call
+            log(f"[{study}] cell {cell.name} FAILED:\n{traceback.format_exc()}")
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "cell.json", {**asdict(cell), **meta})
+        aggregate(study, cells, runs_root, results_dir)
+    summary = aggregate(study, cells, runs_root, results_dir)
+    log(f"[{study}] {summary['finished']}/{summary['total']} cells finished -> {results_dir / (study + '.md')}")
+    return summary
+
+
+def parse_shard(text: str) -> Tuple[int, int]:
+    """``"K/N"`` -> ``(K, N)`` with ``0 <= K < N``."""
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard: expected K/N (e.g. 0/2), got {text!r}") from None
+    if not 0 <= k < n:
+        raise SystemExit(f"--shard {text}: need 0 <= K < N")
+    return k, n
+

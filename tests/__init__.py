@@ -1,0 +1,1 @@
+"""The test suite (a package, so that the shared references in ``tests._reference`` import by name)."""
