@@ -60,3 +60,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "device" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.device)
+
+
+@pytest.fixture(autouse=True)
+def _debug_switch_isolated(request):
+    """Every test starts with the debug switch off (tal_pyg's one global flag) and may not leave it on."""
+    import warnings
+
+    import tal_pyg
+
+    with tal_pyg.set_debug(False):
+        yield
+        if tal_pyg.is_debug_enabled():
+            warnings.warn(f"{request.node.nodeid} left tal_pyg's debug switch on (restored)")
