@@ -145,7 +145,8 @@ def main(argv=None) -> int:
               f"{r['predicted_overhead_s']:.3f} | {r['measured_over_predicted']:.2f}x |")
     meta = {"processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
             "threads": torch.get_num_threads(), "torch": torch.__version__, "setting": args.setting,
-            "steps": args.steps, "batch_override": args.batch, "load_average_start": load_start, "load_average_end": os.getloadavg(),
+            "steps": args.steps, "batch_override": args.batch, "load_average_start": load_start,
+            "load_average_end": os.getloadavg(),
             "goal": "measured overhead <= 1.1 x FLOP-predicted overhead"}
     atomic_write_json(args.out, {"meta": meta, "rows": rows})
     print(f"wrote {args.out}")

@@ -141,7 +141,8 @@ def main() -> int:
                     print(f"  {setting} {head} {precision} ACGNet={'yes' if acg else 'no'}: "
                           f"{row['step_s']:.4f} s/step", flush=True)
                 pair[True]["acgnet_overhead"] = pair[True]["step_s"] / pair[False]["step_s"]
-    print("| setting | head | precision | ACGNet | B x T x D | params (M) | step (s) | videos/s | peak mem (MiB) | overhead |")
+    print("| setting | head | precision | ACGNet | B x T x D | params (M) | step (s) | videos/s | "
+          "peak mem (MiB) | overhead |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ov = f"{r['acgnet_overhead']:.2f}x" if "acgnet_overhead" in r else ""

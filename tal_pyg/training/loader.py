@@ -98,7 +98,8 @@ class TrainingBatches(Dataset):
         return LoadedBatch(request.iteration, batch, padded=not bool(batch.mask.all()))
 
 
-def _first(item: LoadedBatch) -> LoadedBatch:
+def _first(item: Any) -> Any:
+    """``collate_fn`` of a loader without automatic batching: the item is already a batch."""
     return item
 
 

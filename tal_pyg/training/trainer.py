@@ -20,7 +20,7 @@ import math
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import torch
 
@@ -111,8 +111,9 @@ class Trainer:
             )
         self.sampler = data_mod.BatchSampler(len(self.train_idx), cfg.optim.batch_size, tcfg.seed)
         self.precision = MixedPrecision(tcfg.precision, self.device)
-        self._batches = None  # iterator of the training DataLoader, made at the first step
-        self._first_nonfinite = None  # device tensor: first iteration with a non-finite loss (-1: none)
+        self._batches: Optional[Iterator[Any]] = None  # iterator of the training DataLoader (first step)
+        # device tensor: first iteration with a non-finite loss (-1: none)
+        self._first_nonfinite: Optional[torch.Tensor] = None
         self.iteration = 0
         self.best: Dict[str, Any] = {"iteration": 0, "metric": -math.inf}
         self.ckpt_dir = self.out_dir / "checkpoints"

@@ -23,7 +23,10 @@ def test_predict_and_evaluate_on_device_match_cpu(tiny_features, tiny_config, he
     moved = copy.deepcopy(model).to(device)
     transform = data_mod.eval_transform(cfg.data)
     indices = list(range(len(dataset)))
-    items_transform = (lambda d: _double(transform(d) if transform is not None else d))
+
+    def items_transform(data):
+        return _double(transform(data) if transform is not None else data)
+
     cpu = predict_split(model, dataset, indices, items_transform, dataset.class_names, torch.device("cpu"), 4)
     dev = predict_split(moved, dataset, indices, items_transform, dataset.class_names, device, 4)
     torch.testing.assert_close(torch.as_tensor(dev.video_scores), torch.as_tensor(cpu.video_scores),
