@@ -2,6 +2,11 @@
 
     python benchmarks/sparse_vs_dense.py            # full run (several minutes)
     python benchmarks/sparse_vs_dense.py --quick    # under a minute, smaller sizes (..._quick.json)
+    python benchmarks/sparse_vs_dense.py --device cuda --sections paper,construction   # on a GPU
+    python benchmarks/sparse_vs_dense.py --tiny     # seconds: the device check's dry run
+
+On CUDA every timing synchronises the device before reading the clock and peak memory is
+``torch.cuda.max_memory_allocated`` growth.
 
 Measured (wall clock, median of ``--repeats`` runs after one warm-up, ``torch.get_num_threads()``
 threads; peak memory = growth of the process's peak RSS during one call, via
@@ -74,6 +79,12 @@ warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in bet
 warnings.filterwarnings("ignore", message=".*Sparse invariant checks.*")
 
 MB = 1024.0 * 1024.0
+DEVICE = torch.device("cpu")  # set by --device
+
+
+def _sync() -> None:
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
 
 
 # --------------------------------------------------------------------------- measurement helpers
@@ -96,8 +107,17 @@ def _reset_peak() -> bool:
 
 
 def peak_memory_mb(fn: Callable[[], object]) -> Optional[float]:
-    """Growth of the process's peak RSS (MiB) while ``fn()`` runs; ``None`` if not measurable."""
+    """Growth of the process's peak RSS (MiB) while ``fn()`` runs (CUDA: of the peak allocated
+    device memory); ``None`` if not measurable."""
     gc.collect()
+    if DEVICE.type == "cuda":
+        _sync()
+        torch.cuda.reset_peak_memory_stats(DEVICE)
+        before = torch.cuda.memory_allocated(DEVICE)
+        result = fn()
+        _sync()
+        del result
+        return max(0.0, (torch.cuda.max_memory_allocated(DEVICE) - before) / MB)
     before = _status_kb("VmRSS")
     if before is None or not _reset_peak():
         return None
@@ -112,13 +132,17 @@ def time_it(fn: Callable[[], object], repeats: int, warmup: int = 1) -> Dict[str
         fn()
     times = []
     for _ in range(repeats):
+        _sync()
         start = time.perf_counter()
         fn()
+        _sync()
         times.append(time.perf_counter() - start)
     return {"median_s": statistics.median(times), "min_s": min(times)}
 
 
 def free_memory_mb() -> float:
+    if DEVICE.type == "cuda":
+        return torch.cuda.mem_get_info(DEVICE)[0] / MB
     try:
         text = Path("/proc/meminfo").read_text()
         return int(re.search(r"MemAvailable:\s+(\d+) kB", text).group(1)) / 1024.0
@@ -135,12 +159,12 @@ def make_features(b: int, t: int, d: int, seed: int) -> Tensor:
     noise_level = 0.2 + 0.6 * torch.rand(b, t, 1, generator=gen)
     x = torch.gather(centres, 1, scene.unsqueeze(-1).expand(b, t, d))
     x = x + noise_level * torch.randn(b, t, d, generator=gen)
-    return torch.relu_(x)
+    return torch.relu_(x).to(DEVICE)
 
 
 def dense_adjacency(edge_index: Tensor, edge_weight: Tensor, b: int, t: int) -> Tensor:
     """``[B, T, T]`` A_hat (row = target) from the batched edge list."""
-    dense = torch.zeros(b * t * t)
+    dense = torch.zeros(b * t * t, device=edge_weight.device)
     src, dst = edge_index
     video = dst // t
     dense.index_put_((video * t * t + (dst % t) * t + (src % t),), edge_weight, accumulate=True)
@@ -271,7 +295,7 @@ def paper_setting(args, cfg) -> dict:
     edge_index, edge_weight = build_action_complement_graph(x3, k=k)
     n, e = b * t, edge_index.size(1)
     x = x3.reshape(n, d)
-    grad = torch.randn(n, d, generator=torch.Generator().manual_seed(1))
+    grad = torch.randn(n, d, generator=torch.Generator().manual_seed(1)).to(DEVICE)
     methods = ["dense_bmm", "gather_scatter", "edge_index", "fused_csr", "sparse_tensor"]
     gs_estimate_mb = 3 * e * d * 4 / MB
     if gs_estimate_mb > 0.5 * free_memory_mb():
@@ -300,7 +324,7 @@ def paper_setting(args, cfg) -> dict:
 
     # whole ACGNet (M = 2), same weights for both paths
     torch.manual_seed(0)
-    model = ACGNet(d, k=k)
+    model = ACGNet(d, k=k).to(DEVICE)
     dense = dense_adjacency(edge_index, edge_weight, b, t)
     paths = {
         "dense_bmm": lambda inp: dense_acgnet(model, dense, inp.view(b, t, d)).view(n, d),
@@ -342,20 +366,27 @@ def construction(args, cfg) -> dict:
     def build_row_blocked() -> object:
         return build_action_complement_graph(x, k=k, block_size=128)
 
-    cosine(), build()
-    cases = [("cosine", cosine), ("build", build)]
+    def build_module_path() -> object:  # how ACGNet builds it: no host reads but the edge count
+        return build_action_complement_graph(x, k=k, check_values=False)
+
+    cosine(), build(), build_module_path()
+    cases = [("cosine", cosine), ("build", build), ("build_module_path", build_module_path)]
     if not args.quick:
         cases.append(("build_row_blocked", build_row_blocked))
     times: Dict[str, List[float]] = {name: [] for name, _ in cases}
     for _ in range(max(args.repeats, 3)):  # interleaved, so load changes hit all cases alike
         for name, fn in cases:
+            _sync()
             start = time.perf_counter()
             fn()
+            _sync()
             times[name].append(time.perf_counter() - start)
     med = {name: statistics.median(v) for name, v in times.items()}
     result = {
         "B": b, "T": t, "D": d, "K": k,
         "cosine_matmul_s": med["cosine"], "build_s": med["build"],
+        "build_module_path_s": med["build_module_path"],
+        "ratio_module_path_over_cosine": med["build_module_path"] / med["cosine"],
         "build_row_blocked_128_s": med.get("build_row_blocked"),
         "ratio_build_over_cosine": med["build"] / med["cosine"],
         "ratio_min_build_over_min_cosine": min(times["build"]) / min(times["cosine"]),
@@ -363,8 +394,8 @@ def construction(args, cfg) -> dict:
         "peak_mb_build": peak_memory_mb(build),
         "peak_mb_build_row_blocked_128": None if args.quick else peak_memory_mb(build_row_blocked),
     }
-    print(f"  construction: build {med['build']:.3f} s, cosine matmul {med['cosine']:.3f} s, "
-          f"ratio {result['ratio_build_over_cosine']:.2f}", flush=True)
+    print(f"  construction: build {med['build']:.3f} s (module path {med['build_module_path']:.3f} s), "
+          f"cosine matmul {med['cosine']:.3f} s, ratio {result['ratio_build_over_cosine']:.2f}", flush=True)
     return result
 
 
@@ -471,7 +502,15 @@ def long_video(args, cfg) -> dict:
 
 
 # --------------------------------------------------------------------------- main
-def config(quick: bool) -> dict:
+def config(quick: bool, tiny: bool = False) -> dict:
+    if tiny:
+        return {
+            "paper": {"B": 2, "T": 60, "D": 32, "K": 5},
+            "construction": {"B": 2, "T": 60, "D": 32, "K": 5},
+            "k_sweep": {"B": 2, "T": 60, "D": 32, "K_values": [1, 5, 60]},
+            "t_sweep": {"D": 32, "K": 5, "nodes": 240, "T_values": [30, 120]},
+            "long": {"T_long": 2_000, "D_long": 16, "K": 5},
+        }
     if quick:
         return {
             "paper": {"B": 4, "T": 750, "D": 512, "K": 50},
@@ -535,6 +574,8 @@ def _print_paper(res: dict, p: dict) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes, seconds (a dry run of the script)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (the paper and construction sections)")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per case (median)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--out", type=Path, default=None,
@@ -545,21 +586,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--sections", default="paper,construction,k_sweep,t_sweep,long",
                         help="comma-separated subset of paper,construction,k_sweep,t_sweep,long")
     args = parser.parse_args(argv)
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    args.quick = args.quick or args.tiny
     if args.out is None:
         name = "sparse_vs_dense_quick.json" if args.quick else "sparse_vs_dense.json"
+        if DEVICE.type != "cpu":
+            name = name.replace(".json", f"_{DEVICE.type}.json")
         args.out = REPO / "benchmarks/results" / name
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
-    cfg = config(args.quick)
+    cfg = config(args.quick, args.tiny)
     try:
         load_start = os.getloadavg()
     except OSError:
         load_start = None
     started = time.perf_counter()
     res: dict = {
-        "mode": "quick" if args.quick else "full",
+        "mode": "tiny" if args.tiny else ("quick" if args.quick else "full"),
+        "device": str(DEVICE),
+        "gpu": torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else None,
         "machine": {
             "processor": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),

@@ -39,3 +39,37 @@ def make_tiny_config(root, **sections):
     for key, value in sections.items():
         cfg[key] = {**cfg.get(key, {}), **value}
     return cfg
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cpu",
+                     help="device of the tests that take the `device` fixture (cpu, cuda, cuda:N); default cpu")
+
+
+@pytest.fixture(scope="session")
+def device(request):
+    """The ``--device`` of this run as a :class:`torch.device` (tests that take it run their numerics there)."""
+    dev = torch.device(request.config.getoption("--device"))
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        pytest.skip("--device cuda: CUDA is not available")
+    return dev
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that take the ``device`` fixture get the ``device`` marker (``pytest -m device --device cuda``)."""
+    for item in items:
+        if "device" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.device)
+
+
+@pytest.fixture(autouse=True)
+def _debug_switch_isolated(request):
+    """Every test starts with the debug switch off (tal_pyg's one global flag) and may not leave it on."""
+    import warnings
+
+    import tal_pyg
+
+    with tal_pyg.set_debug(False):
+        yield
+        if tal_pyg.is_debug_enabled():
+            warnings.warn(f"{request.node.nodeid} left tal_pyg's debug switch on (restored)")

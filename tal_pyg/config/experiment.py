@@ -33,7 +33,7 @@ from tal_pyg.config.dataclass_io import (
 #: fields that change how a run executes, not its definition (resume and reuse of a run ignore them); the
 #: thread count and the device change the floating-point summation order, so results agree only to rounding
 #: at first and can drift apart over training
-RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads")
+RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads", "data.num_workers")
 
 # The fixed sets of values of the config fields. Each mirrors the runtime check of the code that consumes
 # the value (tests/config/test_experiment.py holds them equal): the layouts of tal_pyg.datasets.layouts
@@ -52,6 +52,7 @@ Fusion = Literal["sum", "concat"]
 EPMReduction = Literal["mean", "sum"]
 Optimizer = Literal["adam", "adamw", "sgd"]
 Selection = Literal["val", "last", "test-oracle"]
+Precision = Literal["fp32", "bf16", "fp16"]  # tal_pyg.training.step.PRECISIONS
 
 DATASETS = get_args(Dataset)
 #: synthetic dataset name -> preset of :func:`tal_pyg.datasets.generate_synthetic`
@@ -125,6 +126,11 @@ class DataConfig:
     tiou_preset: TIoUPreset = "thumos14"
     tiou_thresholds: Optional[List[float]] = None  # overrides the preset
     ambiguous: bool = False  # THUMOS'14: drop predictions overlapping 'Ambiguous' segments
+    # training batches made by this many worker processes (0: in the training process). Any value gives
+    # the same batches. Default 0: on a small CPU machine the workers compete with the training step for
+    # the same cores, and a first run needs no multiprocessing; on a GPU machine 2-4 keep up with a
+    # paper-shape step (benchmarks/data_loading.py, docs/gpu.md).
+    num_workers: int = 0
 
     def __post_init__(self) -> None:
         check_choices(self, "data")
@@ -141,8 +147,8 @@ class DataConfig:
             raise ConfigError(f"data.val_fraction: expected a value in [0, 1), got {self.val_fraction}")
         if self.num_segments < 1:
             raise ConfigError(f"data.num_segments: expected >= 1, got {self.num_segments}")
-        if self.test_num_segments is not None and self.test_num_segments < 1:
-            raise ConfigError(f"data.test_num_segments: expected >= 1 (or null), got {self.test_num_segments}")
+        if self.num_workers < 0:
+            raise ConfigError(f"data.num_workers: expected >= 0, got {self.num_workers}")
 
 
 @dataclass
@@ -236,6 +242,9 @@ class TrainConfig:
     num_threads: Optional[int] = None  # torch.set_num_threads; None = torch's default
     deterministic: bool = False  # torch.use_deterministic_algorithms (GPU runs)
     progress: bool = True
+    # fp32 | bf16 | fp16: autocast of the forward pass (fp16 with loss scaling); the graph is always built
+    # from the float32 similarity. See docs/gpu.md.
+    precision: Precision = "fp32"
 
     def __post_init__(self) -> None:
         check_choices(self, "train")

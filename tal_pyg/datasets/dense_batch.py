@@ -62,8 +62,12 @@ class DenseBatch:
         dims = {x.size(-1) for x in xs}
         if len(dims) != 1:
             raise ValueError(f"DenseBatch.from_data_list: videos have different feature dims {sorted(dims)}")
-        batch = torch.cat([torch.full((x.size(0),), b, dtype=torch.long) for b, x in enumerate(xs)])
-        x, mask = to_dense_batch(torch.cat(xs, dim=0), batch, batch_size=len(xs))
+        if len({x.size(0) for x in xs}) == 1:  # equal lengths (training batches): one copy, no padding
+            x = torch.stack(xs, dim=0)
+            mask = torch.ones(x.shape[:2], dtype=torch.bool)
+        else:
+            batch = torch.cat([torch.full((x.size(0),), b, dtype=torch.long) for b, x in enumerate(xs)])
+            x, mask = to_dense_batch(torch.cat(xs, dim=0), batch, batch_size=len(xs))
         y = torch.cat([d.y.reshape(1, -1) for d in data_list], dim=0).float()
 
         def column(name: str, default: Any = None) -> Tensor:

@@ -17,9 +17,15 @@ aggregating over the incoming edges of node ``i`` computes :math:`(\hat A F)_i`.
 
 The dense :math:`T \times T` matrix is the only quadratic object; it is computed in row blocks so
 that peak memory is :math:`O(\text{block} \cdot T + T \cdot K)`, never :math:`O(T^2)`.
+
+Host synchronisation (``docs/gpu.md``): with ``check_values=False`` (how :class:`tal_pyg.nn.ACGNet`
+calls it outside debug mode) the construction reads exactly one value on the host, the number of
+kept edges ``E`` (the output shape depends on the data through :math:`\lambda`). Value checks and the
+overflow rescue of the cosine run only with ``check_values=True`` (the default for a direct call).
 """
 from __future__ import annotations
 
+import math
 from typing import List, Optional, Tuple
 
 import torch
@@ -54,6 +60,7 @@ def _check_args(
     z: int,
     graph: str,
     block_size: Optional[int],
+    check_values: bool = True,
 ) -> Tuple[Tensor, Optional[Tensor]]:
     if not isinstance(x, Tensor):
         raise ValueError(f"{_NAME}: x must be a torch.Tensor, got {type(x).__name__}")
@@ -78,7 +85,7 @@ def _check_args(
                 f"got {tuple(mask.shape)}"
             )
         mask = mask.to(x.device)
-        if bool(mask.all()):
+        if check_values and bool(mask.all()):  # a value check: only for a direct call
             mask = None
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"{_NAME}: k must be a positive int, got {k!r}")
@@ -86,7 +93,7 @@ def _check_args(
         raise ValueError(f"{_NAME}: z must be a positive int, got {z!r}")
     if threshold != threshold:  # NaN
         raise ValueError(f"{_NAME}: threshold must not be NaN")
-    if not torch.isfinite(torch.tensor(float(alpha))):
+    if not math.isfinite(float(alpha)):
         raise ValueError(f"{_NAME}: alpha must be finite, got {alpha!r}")
     if graph not in GRAPH_VARIANTS:
         raise ValueError(f"{_NAME}: graph must be one of {GRAPH_VARIANTS}, got {graph!r}")
@@ -97,14 +104,20 @@ def _check_args(
     return x3, mask
 
 
-def _unit_rows(x: Tensor, dtype: torch.dtype) -> Tensor:
+def _unit_rows(x: Tensor, dtype: torch.dtype, check_values: bool = True) -> Tensor:
     """``x / max(||x||, eps)`` along the last dimension, in ``dtype``; rejects NaN/inf.
 
     The finiteness check rides on the norms (a NaN or inf anywhere makes its row norm non-finite),
     so valid input costs no extra pass over ``x``; the element-wise check only runs on failure.
+    Without ``check_values`` nothing is read on the host: a row whose squared norm overflows
+    (``|x| > ~1.8e19`` in float32) becomes a zero vector (cosine 0 with everything) instead of being
+    rescaled, and NaN/inf are not looked for (the datasets reject them when a file is read).
     """
     x = x.to(dtype)
     norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+    if not check_values:
+        inverse = norm.clamp_(min=COSINE_EPS).reciprocal_()
+        return x * torch.where(torch.isfinite(norm), inverse, 0.0)
     if norm.numel() > 0 and not bool(torch.isfinite(norm).all()):
         if not bool(torch.isfinite(x).all()):
             raise ValueError(f"{_NAME}: x contains NaN or inf values")
@@ -135,7 +148,7 @@ def _temporal_band(a: Tensor, rows: slice, cols: slice, z: int) -> List[Tuple[in
     for d in range(-(z - 1), z):  # d = j - i
         offset = d + rows.start - cols.start  # local: j_local = i_local + offset
         if -num_rows < offset < num_cols:
-            near = torch.tensor(float(z - abs(d)), dtype=a.dtype, device=a.device)
+            near = torch.full((), float(z - abs(d)), dtype=a.dtype, device=a.device)  # no copy
             band.append((offset, 1 - near / z))
     return band
 
@@ -221,21 +234,52 @@ def _preselect_chunks(a: Tensor, kk: int, chunk: int) -> Tuple[Tensor, Tensor]:
     return values, columns
 
 
+def _break_ties_without_sync(a: Tensor, values: Tensor, index: Tensor, kk: int) -> Tuple[Tensor, Tensor]:
+    """The documented tie rule on every row at once, with no value read on the host.
+
+    ``values, index`` are the sorted top-``kk + 1`` of ``a`` ``[b, r, T]``. With ``kth`` the K-th
+    value of a row and ``g`` the number of its entries greater than ``kth`` (all among the first
+    ``g`` places of the sorted top-K), the row's K places are those ``g`` entries followed by the
+    ``kk - g`` entries equal to ``kth`` with the smallest column index. The ``m``-th equal entry is
+    found by a binary search in the running count of equal entries, so the cost is one comparison
+    and one cumulative sum over the block (no per-row branch, no ``nonzero``). Rows without a tie
+    get their own top-K back.
+    """
+    num_cols = a.shape[-1]
+    kth = values[..., kk - 1 : kk]  # [b, r, 1]
+    values, index = values[..., :kk], index[..., :kk]
+    greater = (values > kth).sum(dim=-1, keepdim=True, dtype=torch.int32)  # [b, r, 1]
+    equal_count = torch.cumsum(a == kth, dim=-1, dtype=torch.int32)  # [b, r, T], non-decreasing
+    place = torch.arange(kk, device=a.device, dtype=torch.int32)
+    wanted = (place - greater + 1).clamp_(min=1)  # the m-th equal entry fills place g + m - 1
+    tie_index = torch.searchsorted(equal_count, wanted.contiguous()).clamp_(max=num_cols - 1)
+    from_top = place < greater
+    return torch.where(from_top, values, kth), torch.where(from_top, index, tie_index)
+
+
 def _select_top_k(
-    a: Tensor, k: int, threshold: float, row_mask: Optional[Tensor], chunk: int = _CHUNK
+    a: Tensor, k: int, threshold: float, row_mask: Optional[Tensor], chunk: int = _CHUNK,
+    check_values: bool = True,
 ) -> Tuple[Tensor, Optional[Tensor]]:
     """Top-K of every row of ``a`` ``[b, r, T]`` with the documented tie rule.
 
     Returns ``(values, index)`` ``[b, r, K]`` (in no particular order within a row), or
     ``(a, None)`` when ``K >= T`` (every column is a candidate). ``threshold`` is on the scale of
     ``a``; only it decides whether a tie at the K-th place matters. Only ``topk`` (and, for long
-    rows, the chunk pre-selection) touches the whole block.
+    rows, the chunk pre-selection) touches the whole block. With ``check_values`` the tie rule
+    is applied to the rows that need it, found on the host (one read); without it, to every row
+    on the device (:func:`_break_ties_without_sync`, same result). Long rows (the chunk
+    pre-selection, ``T >= 4 (K + 1) 64``: long videos at test time) always use the first way.
     """
     num_cols = a.shape[-1]
     kk = min(k, num_cols)
     if kk >= num_cols:
         return a, None
-    if num_cols >= _PRESELECT_FACTOR * (kk + 1) * chunk:
+    preselect = num_cols >= _PRESELECT_FACTOR * (kk + 1) * chunk
+    if not preselect and not check_values:
+        values, index = a.topk(kk + 1, dim=-1, largest=True, sorted=True)
+        return _break_ties_without_sync(a, values, index, kk)
+    if preselect:
         candidates, columns = _preselect_chunks(a, kk, chunk)
         values, position = candidates.topk(kk + 1, dim=-1, largest=True, sorted=True)
         index = columns.gather(-1, position)
@@ -276,6 +320,7 @@ def _to_edges(
         keep &= row_mask.unsqueeze(-1)
     row_sum = torch.where(keep, values, 0.0).sum(dim=-1)  # [b, r]
     inverse = torch.where(row_sum != 0, 1.0 / row_sum, 0.0).reshape(-1)  # zero rows stay zero
+    # the one host read of the construction: the number of kept edges decides the output shape
     flat = keep.reshape(-1).nonzero().squeeze(1)
     flat_row = torch.div(flat, m, rounding_mode="floor")
     weight = values.reshape(-1)[flat] * inverse[flat_row]
@@ -295,6 +340,7 @@ def build_action_complement_graph(
     z: int = 10,
     graph: str = "full",
     block_size: Optional[int] = None,
+    check_values: bool = True,
 ) -> Tuple[Tensor, Tensor]:
     r"""Build the sparse action complement graph of every video in a batch.
 
@@ -315,6 +361,10 @@ def build_action_complement_graph(
             videos of the batch). ``None`` derives it from :data:`DEFAULT_BLOCK_ELEMENTS`.
             If ``block_size >= T`` whole videos are processed together, otherwise one video
             at a time in row blocks. The result does not depend on it.
+        check_values: read values on the host to reject NaN/inf (and rescue rows whose squared
+            norm overflows). ``False`` (used inside :class:`~tal_pyg.nn.ACGNet` unless
+            :func:`tal_pyg.set_debug` is on) reads only the edge count; the edges are the same for
+            finite input whose squares do not overflow.
 
     Returns:
         ``(edge_index, edge_weight)``: ``edge_index`` ``[2, E]`` long with node id
@@ -331,10 +381,19 @@ def build_action_complement_graph(
           index ``j`` fill the remaining places. The result is deterministic.
         * The diagonal is not removed and the graph is not symmetrised (with the defaults
           :math:`A_{ii} = 0.5 < \lambda`, so no self-loops survive).
-        * Computed under ``torch.no_grad()``; ``float16``/``bfloat16`` inputs are processed
-          in ``float32``, ``float64`` stays ``float64``.
+        * Computed under ``torch.no_grad()`` with autocast off; ``float16``/``bfloat16``
+          inputs are processed in ``float32``, ``float64`` stays ``float64``, so the edge set
+          does not depend on the training precision.
     """
-    x3, mask = _check_args(x, mask, k, threshold, alpha, z, graph, block_size)
+    x3, mask = _check_args(x, mask, k, threshold, alpha, z, graph, block_size, check_values)
+    with torch.autocast(x3.device.type, enabled=False):  # top-K on the float32 similarity
+        return _build(x3, mask, k, threshold, alpha, z, graph, block_size, check_values)
+
+
+def _build(
+    x3: Tensor, mask: Optional[Tensor], k: int, threshold: float, alpha: float, z: int, graph: str,
+    block_size: Optional[int], check_values: bool,
+) -> Tuple[Tensor, Tensor]:
     num_videos, num_nodes, _ = x3.shape
     device = x3.device
     if num_videos == 0 or num_nodes == 0:
@@ -345,11 +404,11 @@ def build_action_complement_graph(
         )
     dtype = torch.float64 if x3.dtype == torch.float64 else torch.float32
     if graph == "temporal_only":  # features only fix the length; still reject NaN/inf
-        if not bool(torch.isfinite(x3).all()):
+        if check_values and not bool(torch.isfinite(x3).all()):
             raise ValueError(f"{_NAME}: x contains NaN or inf values")
         xn = x3.new_empty(num_videos, num_nodes, 0, dtype=dtype)
     else:
-        xn = _unit_rows(x3, dtype)
+        xn = _unit_rows(x3, dtype, check_values)
     if block_size is None:
         block_size = max(1, DEFAULT_BLOCK_ELEMENTS // num_nodes)
 
@@ -374,7 +433,7 @@ def build_action_complement_graph(
             piece_mask = None if mask is None else mask[videos, piece_rows]
             if mask is not None:
                 a.masked_fill_(~mask[videos].unsqueeze(1), float("-inf"))  # padded sources
-            selected.append(_select_top_k(a, k, scaled_threshold, piece_mask))
+            selected.append(_select_top_k(a, k, scaled_threshold, piece_mask, check_values=check_values))
             del a
         if len(selected) == 1:
             values, index = selected[0]

@@ -44,6 +44,9 @@ def epm_loss(
     scores: Tensor,
     reduction: str = "mean",
     num_graphs: Optional[int] = None,
+    *,
+    check_values: bool = True,
+    sorted_by_target: Optional[bool] = None,
 ) -> Tensor:
     r"""Easy positive mining loss (Eq. 8) over the edges of the graph.
 
@@ -55,6 +58,11 @@ def epm_loss(
         reduction: ``"mean"``: the sum divided by ``E * D``; ``"sum"``: the paper's form, the sum
             over edges divided by ``num_graphs`` when given (the paper's :math:`1/N` over videos).
         num_graphs: number of videos ``N`` of the batch, only used by ``reduction="sum"``.
+        check_values: check that the indices are in range and the scores finite and non-negative
+            (reads values on the host). :class:`~tal_pyg.models.WithACGNet` passes
+            ``tal_pyg.is_debug_enabled()``, so a training step reads nothing (``docs/gpu.md``).
+        sorted_by_target: whether ``edge_index`` is sorted by target (as the graph builder
+            returns it); ``None`` looks on the host, ``False`` sorts on the device.
 
     Returns:
         a 0-dim tensor. With no edges it is exactly 0 and still part of the autograd graph of
@@ -86,23 +94,24 @@ def epm_loss(
     num_edges = edge_index.size(1)
     if num_edges == 0 or channels == 0:
         return x_enhanced[:0].sum()  # exactly 0, with a grad_fn
-    lo, hi = int(edge_index.min()), int(edge_index.max())
-    if lo < 0 or hi >= num_nodes:
-        raise ValueError(f"epm_loss: edge_index values must lie in [0, {num_nodes}), got [{lo}, {hi}]")
     p = scores.detach().to(x_enhanced.dtype)
-    if not all_finite(p) or bool((p < 0).any()):
-        raise ValueError("epm_loss: scores must be finite and non-negative (probabilities)")
+    if check_values:
+        lo, hi = int(edge_index.min()), int(edge_index.max())
+        if lo < 0 or hi >= num_nodes:
+            raise ValueError(f"epm_loss: edge_index values must lie in [0, {num_nodes}), got [{lo}, {hi}]")
+        if not all_finite(p) or bool((p < 0).any()):
+            raise ValueError("epm_loss: scores must be finite and non-negative (probabilities)")
     f = x_original.detach().to(x_enhanced.dtype)
     src, dst = edge_index[0], edge_index[1]
 
     with torch.no_grad():
         p_src = p[src]
         weight = torch.zeros(num_nodes, dtype=p.dtype, device=p.device).index_add_(0, dst, p_src)
-        adj = sparse_adjacency(edge_index, None, num_nodes, backend="torch_csr")
+        sorted_ = sorted_by_target if sorted_by_target is not None else (None if check_values else False)
+        adj = sparse_adjacency(edge_index, None, num_nodes, backend="torch_csr", is_sorted=sorted_)
         weighted_sum = sparse_matmul(adj, f * p.unsqueeze(1))  # sum_j p_j f_j   [N, D]
-        has = weight > 0
-        mean = weighted_sum / torch.where(has, weight, torch.ones_like(weight)).unsqueeze(1)
-        mean[~has] = 0
+        has = (weight > 0).unsqueeze(1)
+        mean = torch.where(has, weighted_sum / torch.where(has, weight.unsqueeze(1), 1.0), 0.0)
         sq_norm = (f * f).sum(dim=1)
         second_moment = torch.zeros_like(weight).index_add_(0, dst, p_src * sq_norm[src])
         spread = (second_moment - weight * (mean * mean).sum(dim=1)).clamp_(min=0)

@@ -6,10 +6,25 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
+from tal_pyg.debug import is_debug_enabled
+
 
 def ratio_k(lengths: Tensor, ratio: float) -> Tensor:
     """``max(1, floor(length / ratio))`` per video, as ``long`` (``k = T // 8`` etc. of the reference code)."""
     return torch.clamp(torch.div(lengths.to(torch.float64), float(ratio), rounding_mode="floor"), min=1).long()
+
+
+def _static_k_max(k: Tensor, num_snippets: int) -> int:
+    """How many places to take in the top-k helpers: ``T`` itself, known on the host.
+
+    ``k.max()`` would be tighter but reading it is a device->host copy every training step; the
+    places ``j >= k_b`` are masked out anyway, so the result does not change, and with the trainer's
+    fixed-length sampling ``T`` is at most a few times ``k_b`` (``k = T // 8``, BaS-Net). In debug mode
+    ``k`` is checked against ``1 <= k_b <= T``.
+    """
+    if is_debug_enabled() and k.numel() and not bool(((k >= 1) & (k <= num_snippets)).all()):
+        raise ValueError(f"top-k: every k_b must lie in [1, {num_snippets}], got {k.tolist()}")
+    return int(num_snippets)
 
 
 def masked_topk_mean(values: Tensor, mask: Tensor, k: Tensor) -> Tensor:
@@ -25,7 +40,7 @@ def masked_topk_mean(values: Tensor, mask: Tensor, k: Tensor) -> Tensor:
     Returns:
         ``[B, C]``.
     """
-    k_max = int(k.max())
+    k_max = _static_k_max(k, values.shape[1])
     filled = values.masked_fill(~mask.unsqueeze(-1), float("-inf"))
     top = filled.topk(k_max, dim=1).values  # [B, k_max, C]
     take = (torch.arange(k_max, device=values.device).unsqueeze(0) < k.unsqueeze(1)).unsqueeze(-1)
@@ -44,7 +59,7 @@ def masked_topk_indices(scores: Tensor, mask: Tensor, k: Tensor) -> Tuple[Tensor
     Returns:
         ``(index [B, k_max] long, take [B, k_max] bool)``: ``take[b, j]`` is ``j < k_b``.
     """
-    k_max = int(k.max())
+    k_max = _static_k_max(k, scores.shape[1])
     filled = scores.masked_fill(~mask, float("-inf"))
     order = torch.sort(filled, dim=1, descending=True, stable=True).indices[:, :k_max]
     take = torch.arange(k_max, device=scores.device).unsqueeze(0) < k.unsqueeze(1)

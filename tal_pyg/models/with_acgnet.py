@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from tal_pyg.debug import is_debug_enabled
 from tal_pyg.losses import EPM_REDUCTIONS, epm_loss
 from tal_pyg.models.base import SnippetSeconds, TrainingPhase, WTALHead
 from tal_pyg.nn import ACGNet
@@ -102,12 +103,14 @@ class WithACGNet(WTALHead):
         return out
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        no_padding = mask is None
         x, mask = self.prepare_input(x, mask)
+        graph_mask = None if no_padding else mask  # no mask: the graph builder skips the masking passes
         extra: Dict[str, Tensor] = {}
         enhanced = []
         for s, ((lo, hi), acg) in enumerate(zip(self.input_streams, self.acgnets)):
             xs = x[..., lo:hi]
-            xe, edge_index, edge_weight = acg.forward_batch(xs, mask)
+            xe, edge_index, edge_weight = acg.forward_batch(xs, graph_mask)
             enhanced.append(xe)
             extra.update({f"acgnet_input_{s}": xs, f"acgnet_output_{s}": xe,
                           f"acgnet_edge_index_{s}": edge_index, f"acgnet_edge_weight_{s}": edge_weight})
@@ -138,7 +141,8 @@ class WithACGNet(WTALHead):
             ps = p[s if p.shape[0] > 1 else 0]
             term = epm_loss(fe.reshape(B * T, D), f.reshape(B * T, D), output[f"acgnet_edge_index_{s}"],
                             ps.reshape(B * T), reduction=self.epm_reduction,
-                            num_graphs=B if self.epm_reduction == "sum" else None)
+                            num_graphs=B if self.epm_reduction == "sum" else None,
+                            check_values=is_debug_enabled(), sorted_by_target=True)
             total = term if total is None else total + term
         assert total is not None  # at least one stream (checked in __init__)
         return total

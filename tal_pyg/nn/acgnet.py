@@ -10,6 +10,11 @@ r"""ACGNet: Action Complement Graph Network (Yang et al., AAAI 2022), graph infe
 with :math:`\hat A` the row-normalised action complement graph
 (:func:`tal_pyg.graph.build_action_complement_graph`) and :math:`W^{(m)} \in \mathbb{R}^{D \times D}`
 (no bias, Glorot initialised). Decisions where the paper is silent: docs/method.md#graph-inference-eq-5-7.
+
+Value checks (NaN/inf in ``x`` or ``edge_weight``, edge indices out of range) read the device on
+the host and run only with :func:`tal_pyg.set_debug` on; shapes and dtypes are always checked
+(``docs/gpu.md``). Outside debug mode a training step through :meth:`ACGNet.forward_batch` reads
+one value on the host: the edge count of the graph it builds.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from torch import Tensor
 from torch_geometric.nn import Linear
 from torch_geometric.utils import degree
 
+from tal_pyg.debug import is_debug_enabled
 from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
 from tal_pyg.nn._checks import all_finite
 from tal_pyg.nn.graph_aggregation import (
@@ -176,11 +182,12 @@ class ACGNet(torch.nn.Module):
             )
         if not x.is_floating_point():
             raise ValueError(f"ACGNet.{where}: x must be floating point, got {x.dtype}")
-        if not all_finite(x):
+        if is_debug_enabled() and not all_finite(x):
             raise ValueError(f"ACGNet.{where}: x contains NaN or inf values")
 
     def _adjacency(
-        self, edge_index: Adjacency, edge_weight: Optional[Tensor], num_nodes: int, dtype: torch.dtype
+        self, edge_index: Adjacency, edge_weight: Optional[Tensor], num_nodes: int, dtype: torch.dtype,
+        is_sorted: bool = False,
     ) -> Adjacency:
         if _is_torch_sparse_tensor(edge_index) or getattr(edge_index, "is_sparse_csr", False):
             if tuple(edge_index.sizes() if _is_torch_sparse_tensor(edge_index) else edge_index.shape) != (
@@ -195,7 +202,8 @@ class ACGNet(torch.nn.Module):
         if edge_index.dtype != torch.long:
             raise ValueError(f"ACGNet.forward: edge_index must be torch.long, got {edge_index.dtype}")
         num_edges = edge_index.size(1)
-        if num_edges > 0:
+        debug = is_debug_enabled()
+        if num_edges > 0 and debug:
             lo, hi = int(edge_index.min()), int(edge_index.max())
             if lo < 0 or hi >= num_nodes:
                 raise ValueError(
@@ -207,9 +215,10 @@ class ACGNet(torch.nn.Module):
             raise ValueError(
                 f"ACGNet.forward: edge_weight must have shape [{num_edges}], got {tuple(edge_weight.shape)}"
             )
-        if not all_finite(edge_weight):
+        if debug and not all_finite(edge_weight):
             raise ValueError("ACGNet.forward: edge_weight contains NaN or inf values")
-        return sparse_adjacency(edge_index, edge_weight.to(dtype), num_nodes, self.sparse_backend)
+        return sparse_adjacency(edge_index, edge_weight.to(dtype), num_nodes, self.sparse_backend,
+                                is_sorted=None if debug else is_sorted)
 
     def forward(self, x: Tensor, edge_index: Adjacency, edge_weight: Optional[Tensor] = None) -> Tensor:
         r"""Enhance node features ``x`` ``[N, D]`` over the graph (``edge_index`` ``[2, E]`` with
@@ -218,11 +227,15 @@ class ACGNet(torch.nn.Module):
 
         Without ``edge_weight`` every incoming edge of node ``i`` weighs ``1 / deg_in(i)``: the
         row-normalised adjacency of the unweighted graph (as PyG layers default to uniform weights).
+        A plain ``edge_index`` is sorted by target on the device (nothing is read on the host).
         """
         self._check_x(x, 2, "forward")
         if edge_weight is None and _is_edge_index(edge_index):
             edge_weight = _uniform_weights(edge_index, x.size(0), x.dtype)
-        adj = self._adjacency(edge_index, edge_weight, x.size(0), x.dtype)
+        return self._enhance(x, self._adjacency(edge_index, edge_weight, x.size(0), x.dtype))
+
+    def _enhance(self, x: Tensor, adj: Adjacency) -> Tensor:
+        """Eq. 5-7 on a ready sparse adjacency."""
         outputs: List[Tensor] = [x]
         if self.use_avg or self.use_gcn:
             x_avg = self.aggregation(x, adj)  # \hat A F
@@ -251,9 +264,15 @@ class ACGNet(torch.nn.Module):
         """
         self._check_x(x, 3, "forward_batch")
         num_videos, num_nodes, channels = x.shape
-        edge_index, edge_weight = build_action_complement_graph(x.detach(), mask, **self.graph_kwargs())
+        # the graph's own checks read values on the host: only in debug mode (x is checked above)
+        edge_index, edge_weight = build_action_complement_graph(
+            x.detach(), mask, check_values=is_debug_enabled(), **self.graph_kwargs()
+        )
         edge_weight = edge_weight.to(x.dtype)
-        out = self.forward(x.reshape(num_videos * num_nodes, channels), edge_index, edge_weight)
+        flat = x.reshape(num_videos * num_nodes, channels)
+        # the builder's edges are sorted by target: the adjacency is built without a host read
+        adj = self._adjacency(edge_index, edge_weight, flat.size(0), x.dtype, is_sorted=True)
+        out = self._enhance(flat, adj)
         return ACGNetOutput(out.view(num_videos, num_nodes, -1), edge_index, edge_weight)
 
     def forward_dense(self, x: Tensor, mask: Optional[Tensor] = None) -> ACGNetOutput:

@@ -58,6 +58,7 @@ def sparse_adjacency(
     edge_weight: Optional[Tensor],
     num_nodes: int,
     backend: str = "auto",
+    is_sorted: Optional[bool] = None,
 ) -> Adjacency:
     r"""The ``[N, N]`` sparse matrix :math:`\hat A` (row = target ``i``, column = source ``j``).
 
@@ -69,6 +70,10 @@ def sparse_adjacency(
         edge_weight: ``[E]`` weights :math:`\hat A_{ij}` (``None``: all ones).
         num_nodes: ``N``.
         backend: one of :data:`SPARSE_BACKENDS`.
+        is_sorted: whether the edges are sorted by target. ``None`` looks (one value read on the
+            host, then a stable sort if needed); ``True`` trusts the caller; ``False`` always sorts
+            (stable). The last two read nothing on the host (the row pointers come from a binary
+            search, not from ``bincount``), so they keep a GPU training step free of host syncs.
 
     Returns:
         a ``torch_sparse.SparseTensor`` or a ``torch.sparse_csr_tensor``, ready for
@@ -83,25 +88,35 @@ def sparse_adjacency(
     if edge_weight is None:
         edge_weight = torch.ones(src.numel(), device=src.device)
     edge_weight = edge_weight.detach()
-    if src.numel() > 1 and not bool((dst[1:] >= dst[:-1]).all()):
+    if is_sorted is None:
+        is_sorted = src.numel() < 2 or bool((dst[1:] >= dst[:-1]).all())
+    if not is_sorted:
         perm = torch.argsort(dst, stable=True)
         src, dst, edge_weight = src[perm], dst[perm], edge_weight[perm]
+    rowptr = _pointers(dst, num_nodes)
     use_torch_sparse = backend == "torch_sparse" or (
         backend == "auto" and HAS_TORCH_SPARSE and src.is_cuda
     )
     if use_torch_sparse:
         return _SparseTensor(
-            row=dst, col=src, value=edge_weight, sparse_sizes=(num_nodes, num_nodes), is_sorted=True,
-            trust_data=True,
+            row=dst, rowptr=rowptr, col=src, value=edge_weight, sparse_sizes=(num_nodes, num_nodes),
+            is_sorted=True, trust_data=True,
         )
-    counts = torch.bincount(dst, minlength=num_nodes)
-    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=src.device)
-    torch.cumsum(counts, dim=0, out=rowptr[1:])
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta.*")
         return torch.sparse_csr_tensor(
             rowptr, src, edge_weight, (num_nodes, num_nodes), check_invariants=False
         )
+
+
+def _pointers(sorted_index: Tensor, size: int) -> Tensor:
+    """CSR pointers ``[size + 1]`` of a sorted index vector: ``ptr[i]`` = number of entries < ``i``.
+
+    A binary search instead of ``bincount`` + ``cumsum``: ``bincount`` reads the maximum on the host
+    on CUDA, this reads nothing.
+    """
+    boundaries = torch.arange(size + 1, dtype=sorted_index.dtype, device=sorted_index.device)
+    return torch.searchsorted(sorted_index, boundaries)
 
 
 def _transposed_csr(adj: Tensor) -> Tensor:
@@ -111,10 +126,10 @@ def _transposed_csr(adj: Tensor) -> Tensor:
         return cached
     num_rows, num_cols = adj.shape
     rowptr, col, value = adj.crow_indices(), adj.col_indices(), adj.values()
-    row = torch.repeat_interleave(torch.arange(num_rows, device=rowptr.device), rowptr.diff())
-    perm = torch.argsort(col, stable=True)
-    colptr = torch.zeros(num_cols + 1, dtype=torch.long, device=col.device)
-    torch.cumsum(torch.bincount(col, minlength=num_cols), dim=0, out=colptr[1:])
+    row = torch.repeat_interleave(torch.arange(num_rows, device=rowptr.device), rowptr.diff(),
+                                  output_size=col.numel())  # the size is known: no host read
+    sorted_col, perm = torch.sort(col, stable=True)
+    colptr = _pointers(sorted_col, num_cols)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta.*")
         transposed = torch.sparse_csr_tensor(
@@ -189,7 +204,8 @@ class GraphAggregation(MessagePassing):
 
     def forward(self, x: Tensor, edge_index: Adjacency, edge_weight: Optional[Tensor] = None) -> Tensor:
         if not (_is_torch_sparse_tensor(edge_index) or getattr(edge_index, "is_sparse_csr", False)):
-            edge_index = sparse_adjacency(edge_index, edge_weight, x.size(0), self.sparse_backend)
+            # a module: never read the edges on the host to see whether they are sorted, sort them
+            edge_index = sparse_adjacency(edge_index, edge_weight, x.size(0), self.sparse_backend, is_sorted=False)
         return self.propagate(edge_index, x=x)
 
     def message_and_aggregate(self, adj_t: Adjacency, x: Tensor) -> Tensor:

@@ -102,8 +102,11 @@ def gaussian_smooth_padded(x: "Tensor", lengths: "Tensor", sigma: float, truncat
 
     if sigma <= 0:
         return x
-    w = torch.as_tensor(gaussian_kernel_1d(sigma, truncate), dtype=x.dtype, device=x.device)
-    r = (w.numel() - 1) // 2
+    # the weights of gaussian_kernel_1d, computed on x's device (no host->device copy per training step)
+    r = int(truncate * float(sigma) + 0.5)
+    offsets = torch.arange(-r, r + 1, dtype=torch.float64, device=x.device)
+    w = torch.exp(-0.5 * (offsets / float(sigma)) ** 2)
+    w = (w / w.sum()).to(x.dtype)
     B, T = x.shape[:2]
     pos = torch.arange(T, device=x.device).view(1, T, 1) + torch.arange(-r, r + 1, device=x.device).view(1, 1, -1)
     n = lengths.view(B, 1, 1).to(pos.dtype)

@@ -26,7 +26,7 @@ import math
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import torch
 
@@ -42,7 +42,8 @@ from tal_pyg.training.inference import evaluate_predictions, predict_split, unwr
 from tal_pyg.training.metrics_log import MetricsLog, plot_training_curves
 from tal_pyg.training.preflight import open_checked_splits
 from tal_pyg.training.reproducibility import get_rng_state, seed_everything, set_rng_state
-from tal_pyg.training.step import train_iteration
+from tal_pyg.training.loader import PlannedBatches, make_train_loader
+from tal_pyg.training.step import MixedPrecision, first_nonfinite, train_iteration
 from tal_pyg.utils.io import atomic_write_json, atomic_write_text, remove_stale_temporaries
 from tal_pyg.utils.run_lock import RunLock
 
@@ -130,6 +131,10 @@ class Trainer:
                 find_unused_parameters=len(self.optimizers) > 1,
             )
         self.sampler = data_mod.BatchSampler(len(self.train_idx), cfg.optim.batch_size, tcfg.seed)
+        self.precision = MixedPrecision(tcfg.precision, self.device)
+        self._batches: Optional[Iterator[Any]] = None  # iterator of the training DataLoader (first step)
+        # device tensor: first iteration with a non-finite loss (-1: none)
+        self._first_nonfinite: Optional[torch.Tensor] = None
         self.iteration = 0
         self.best: Dict[str, Any] = {"iteration": 0, "metric": -math.inf}
         self.ckpt_dir = self.out_dir / "checkpoints"
@@ -182,6 +187,7 @@ class Trainer:
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "sampler": self.sampler.state_dict(),
             "rng": get_rng_state(),
+            "grad_scaler": self.precision.state_dict(),
             "best": {k: v for k, v in self.best.items()},
             "tal_pyg_version": _version(),
         }
@@ -200,6 +206,7 @@ class Trainer:
             raise CheckpointError(f"{path}: the checkpoint does not fit this run's model and optimisers "
                                   f"({type(e).__name__}: {str(e).strip().splitlines()[0]})") from None
         self.sampler.load_state_dict(state["sampler"])
+        self.precision.load_state_dict(state.get("grad_scaler", {}))
         self.iteration = int(state["iteration"])
         self.best = dict(state["best"])
         set_rng_state(state["rng"])
@@ -215,25 +222,56 @@ class Trainer:
         self._log(f"resumed {self.out_dir} at iteration {self.iteration}")
 
     def _save(self, name: str, state: Optional[Dict[str, Any]] = None) -> None:
+        self.check_finite()  # never checkpoint weights updated by a non-finite loss
         if self.ctx.is_main:
             save_checkpoint(self.ckpt_dir / name, state if state is not None else self.state_dict())
 
     # ------------------------------------------------------------------ loop
-    def train_step(self) -> Dict[str, float]:
-        """One iteration: every training phase of the head on one global batch."""
-        from tal_pyg.datasets import DenseBatch
-
+    def _train_batches(self):
+        """The training DataLoader from the current iteration on (``data.num_workers`` workers)."""
         cfg = self.cfg
-        global_batch = self.sampler.next_batch()
-        positions = list(range(self.ctx.rank, len(global_batch), self.ctx.world_size))
-        indices = [self.train_idx[global_batch[p]] for p in positions]
-        items = data_mod.sample_training_batch(self.train_set, indices, positions, self.train_transform,
-                                               cfg.train.seed, self.iteration)
-        batch = DenseBatch.from_data_list(items).to(self.device)
-        logs = train_iteration(unwrap(self.ddp_model), self.optimizers, batch.x, batch.mask, batch.y,
-                               self.iteration, forward=self.ddp_model, grad_clip=cfg.optim.grad_clip)
+        plan = PlannedBatches(self.sampler, self.train_idx, self.iteration, cfg.optim.iterations,
+                              self.ctx.rank, self.ctx.world_size)
+        loader = make_train_loader(self.train_set, self.train_transform, cfg.train.seed, plan,
+                                   num_workers=cfg.data.num_workers, pin_memory=self.device.type == "cuda")
+        return iter(loader)
+
+    def train_step(self) -> Dict[str, Any]:
+        """One iteration: every training phase of the head on one global batch.
+
+        Reads nothing from the device (``docs/gpu.md``): the loss terms come back as 0-dim device
+        tensors, converted to floats by :meth:`read_logs` at log steps; a non-finite loss is
+        recorded on the device and raised by :meth:`check_finite` (log steps, checkpoints).
+        """
+        cfg = self.cfg
+        if self._batches is None:
+            self._batches = self._train_batches()
+        loaded = next(self._batches)
+        expected = self.sampler.next_batch()  # the authoritative sampler follows the plan (checkpointed)
+        if loaded.iteration != self.iteration or len(expected) != cfg.optim.batch_size:
+            raise RuntimeError(f"training batch for iteration {loaded.iteration} arrived at {self.iteration}")
+        batch = loaded.batch.to(self.device, non_blocking=True)
+        mask = batch.mask if loaded.padded else None  # no padding: the model skips the masking
+        logs = train_iteration(unwrap(self.ddp_model), self.optimizers, batch.x, mask, batch.y,
+                               self.iteration, forward=self.ddp_model, grad_clip=cfg.optim.grad_clip,
+                               precision=self.precision, sync=False)
+        self._first_nonfinite = first_nonfinite(self._first_nonfinite, logs, self.iteration)
         self.iteration += 1
         return logs
+
+    def check_finite(self) -> None:
+        """Raise :class:`FloatingPointError` if a training loss so far was not finite (one host read)."""
+        if self._first_nonfinite is not None:
+            bad = int(self._first_nonfinite)
+            if bad >= 0:
+                raise FloatingPointError(f"iteration {bad}: the training loss is not finite (NaN or inf)")
+
+    def read_logs(self, logs: Dict[str, Any]) -> Dict[str, float]:
+        """The loss terms of :meth:`train_step` as floats, in one device->host copy."""
+        self.check_finite()
+        keys = list(logs)
+        values = torch.stack([logs[k].float() for k in keys]).tolist() if keys else []
+        return dict(zip(keys, values))
 
     def evaluate(self, split: str) -> Dict[str, Any]:
         """Detection + classification metrics on ``split`` ("val" or "test") with the current weights."""
@@ -285,10 +323,11 @@ class Trainer:
             it = self.iteration
             if pbar is not None:
                 pbar.update(1)
-                if "loss/total" in logs:
-                    pbar.set_postfix(loss=f"{logs['loss/total']:.4f}")
-            if it % cfg.train.log_every == 0 or it == total_iters:
+            if it % cfg.train.log_every == 0 or it == total_iters:  # the only host reads of the losses
+                logs = self.read_logs(logs)
                 self.metrics.write(it, "train", logs)
+                if pbar is not None and "loss/total" in logs:
+                    pbar.set_postfix(loss=f"{logs['loss/total']:.4f}")
             if self.selection != "last" and (it % cfg.train.eval_every == 0 or it == total_iters):
                 evaluated = self.evaluate(eval_split)
                 m, value = evaluated["metrics"], evaluated["selection_value"]
@@ -301,15 +340,18 @@ class Trainer:
                                            ("config", "class_names", "in_channels", "num_classes", "iteration",
                                             "model", "best", "tal_pyg_version")})
                 if pbar is not None:
-                    pbar.set_postfix(loss=f"{logs.get('loss/total', float('nan')):.4f}",
+                    loss = logs.get("loss/total")
+                    pbar.set_postfix(loss=f"{float(loss) if loss is not None else float('nan'):.4f}",
                                      **{f"{eval_split}_mAP": f"{100 * m['average_mAP']:.2f}"})
             if it % cfg.train.checkpoint_every == 0 or it == total_iters:
                 self._save("last.pt")
             if self.stop_after is not None and it >= self.stop_after and it < total_iters:
+                self._batches = None  # stops the loader's workers
                 if pbar is not None:
                     pbar.close()
                 self.ctx.barrier()
                 return {"interrupted_at": it}
+        self._batches = None  # stops the loader's workers
         if pbar is not None:
             pbar.close()
         train_seconds = time.time() - t0

@@ -58,3 +58,13 @@ def test_snippet_labels_reference():
     # step 3, 4: none; step 5 [5,6): 0.2 < 0.5 -> background
     assert out.tolist() == [3, 3, 1, -1, -1, -1]
     assert snippet_labels(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long), 3, 0.64).tolist() == [-1] * 3
+
+
+def test_equal_lengths_stack_like_to_dense_batch():
+    from torch_geometric.utils import to_dense_batch
+
+    torch.manual_seed(1)
+    data = [make(6, 4, "a"), make(6, 4, "b"), make(6, 4, "c")]
+    b = DenseBatch.from_data_list(data)
+    x, mask = to_dense_batch(torch.cat([d.x for d in data]), torch.arange(3).repeat_interleave(6), batch_size=3)
+    assert torch.equal(b.x, x) and torch.equal(b.mask, mask) and b.x.is_contiguous()

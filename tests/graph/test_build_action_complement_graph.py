@@ -9,9 +9,14 @@ from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
 from tests._reference.acg import dense_acg, edges_to_dense
 
 
-def assert_matches_reference(x, **kwargs):
-    """Edge set identical, weights equal to float tolerance, for one video x [T, D]."""
-    edge_index, edge_weight = build_action_complement_graph(x, **kwargs)
+def assert_matches_reference(x, device="cpu", **kwargs):
+    """Edge set identical, weights equal to float tolerance, for one video x [T, D], built on
+    ``device``; the module path (``check_values=False``: no host reads, ties broken on the device)
+    gives exactly the edges and weights of the checked path."""
+    edge_index, edge_weight = build_action_complement_graph(x.to(device), **kwargs)
+    ei_fast, ew_fast = build_action_complement_graph(x.to(device), check_values=False, **kwargs)
+    assert torch.equal(edge_index, ei_fast) and torch.equal(edge_weight, ew_fast)
+    edge_index, edge_weight = edge_index.cpu(), edge_weight.cpu()
     _, keep_ref, a_hat_ref = dense_acg(x.numpy(), **kwargs)
     keep, dense = edges_to_dense(edge_index, edge_weight, x.shape[0])
     assert edge_index.dtype == torch.long and edge_index.shape == (2, edge_weight.numel())
@@ -23,38 +28,38 @@ def assert_matches_reference(x, **kwargs):
 
 @pytest.mark.parametrize("graph", GRAPH_VARIANTS)
 @pytest.mark.parametrize("k,threshold", [(5, 0.3), (3, -1.0), (50, 0.2), (8, float("-inf"))])
-def test_random_features_match_reference(graph, k, threshold):
+def test_random_features_match_reference(graph, k, threshold, device):
     gen = torch.Generator().manual_seed(k)
     x = torch.rand(37, 6, generator=gen, dtype=torch.float64)  # non-negative: similar snippets exist
-    assert_matches_reference(x, k=k, threshold=threshold, alpha=0.7, z=4, graph=graph)
+    assert_matches_reference(x, device, k=k, threshold=threshold, alpha=0.7, z=4, graph=graph)
 
 
-def test_random_float32_matches_reference_with_paper_defaults():
+def test_random_float32_matches_reference_with_paper_defaults(device):
     gen = torch.Generator().manual_seed(0)
     centres = torch.rand(3, 64, generator=gen)
     x = centres[torch.randint(0, 3, (120,), generator=gen)] + 0.1 * torch.rand(120, 64, generator=gen)
-    edge_index, _ = assert_matches_reference(x, k=10)
+    edge_index, _ = assert_matches_reference(x, device, k=10)
     assert edge_index.size(1) > 0
     # defaults: A_ii = 0.5 < lambda, so no self-loop; edges only between snippets >= ~7 apart
     assert not bool((edge_index[0] == edge_index[1]).any())
     assert int((edge_index[0] - edge_index[1]).abs().min()) >= 7
 
 
-def test_ties_keep_smallest_source_index():
+def test_ties_keep_smallest_source_index(device):
     # one-hot features: cosine is exactly 0 or 1, so every far same-class entry ties at A = 1
     labels = torch.tensor([0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0])
     x = torch.nn.functional.one_hot(labels, 2).double()
-    edge_index, _ = assert_matches_reference(x, k=2, threshold=0.85, z=2)
+    edge_index, _ = assert_matches_reference(x, device, k=2, threshold=0.85, z=2)
     # row 14 (class 0): candidates with A=1 are all class-0 j with |14-j| >= 2; the two smallest win
     sources = edge_index[0][edge_index[1] == 14].tolist()
     assert sources == [0, 2]
 
 
 @pytest.mark.parametrize("graph", GRAPH_VARIANTS)
-def test_constant_features_are_all_ties(graph):
+def test_constant_features_are_all_ties(graph, device):
     x = torch.full((23, 4), 2.0, dtype=torch.float64)  # normalised exactly to 0.5, cosine exactly 1
-    assert_matches_reference(x, k=4, threshold=0.85, z=10, graph=graph)
-    assert_matches_reference(x, k=4, threshold=0.5, z=3, graph=graph)
+    assert_matches_reference(x, device, k=4, threshold=0.85, z=10, graph=graph)
+    assert_matches_reference(x, device, k=4, threshold=0.5, z=3, graph=graph)
 
 
 def test_temporal_only_ties():
@@ -259,3 +264,44 @@ def test_g2_at_default_lambda_matches_dense_reference_and_changes_with_k(k):
     ei, _ = assert_matches_reference(x, k=k, threshold=0.85, z=10, graph="similarity_minus_temporal")
     assert ei.shape[1] > 0
     assert ei.shape[1] <= 60 * k
+
+
+@pytest.mark.parametrize("features", ["random", "duplicated", "one_hot"])
+@pytest.mark.parametrize("block_size", [None, 7])
+def test_module_path_equals_checked_path_with_padding_and_ties(features, block_size, device):
+    """check_values=False (what ACGNet uses outside debug mode) gives the same graph, padding and
+    ties included: duplicated snippets (short videos up-sampled to T) tie exactly."""
+    gen = torch.Generator().manual_seed(11)
+    lengths = [40, 13, 1, 40]
+    x = torch.rand(4, 40, 8, generator=gen)
+    if features == "duplicated":
+        x = x[:, torch.arange(40) // 3]  # every snippet three times, as RandomPerturbedSampling repeats
+    if features == "one_hot":
+        x = torch.nn.functional.one_hot(torch.arange(40) % 4, 8).float().expand(4, 40, 8).clone()
+    mask = torch.arange(40)[None, :] < torch.tensor(lengths)[:, None]
+    for kwargs in (dict(k=5, threshold=0.3, z=3), dict(k=50, threshold=0.85), dict(k=3, threshold=float("-inf"))):
+        ref = build_action_complement_graph(x, mask, block_size=block_size, **kwargs)
+        got = build_action_complement_graph(x.to(device), mask.to(device), block_size=block_size,
+                                            check_values=False, **kwargs)
+        assert torch.equal(got[0].cpu(), ref[0]), kwargs
+        torch.testing.assert_close(got[1].cpu(), ref[1], rtol=1e-6, atol=1e-7)
+
+
+def test_edge_set_identical_under_bf16_autocast(device):
+    """The top-K runs on the float32 similarity: autocast does not change the graph."""
+    from tal_pyg.nn import ACGNet
+
+    gen = torch.Generator().manual_seed(12)
+    centres = torch.rand(4, 64, generator=gen)
+    x = (centres[torch.randint(0, 4, (2, 90), generator=gen)] + 0.1 * torch.rand(2, 90, 64, generator=gen)).to(device)
+    model = ACGNet(64, k=10).to(device)
+    ei32, ew32 = build_action_complement_graph(x, k=10)
+    _, ei_fwd, ew_fwd = model.forward_batch(x)
+    with torch.autocast(device.type, dtype=torch.bfloat16):
+        ei16, ew16 = build_action_complement_graph(x, k=10)
+        out, ei_mod, ew_mod = model.forward_batch(x)
+    assert ei32.size(1) > 0
+    assert torch.equal(ei16, ei32) and torch.equal(ew16, ew32)
+    assert torch.equal(ei_mod, ei32) and torch.equal(ei_fwd, ei32)
+    assert torch.equal(ew_mod, ew_fwd)
+    assert out.shape == (2, 90, 64) and torch.isfinite(out.float()).all()

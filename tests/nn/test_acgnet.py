@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+import tal_pyg
 from tal_pyg.graph import build_action_complement_graph
 from tal_pyg.nn import HAS_TORCH_SPARSE, ACGNet
 from tests._reference.acg import dense_acg
@@ -262,8 +263,24 @@ def test_no_edges_gives_identity_plus_zero_branches():
     ],
 )
 def test_errors(call, match):
-    with pytest.raises(ValueError, match=match):
+    # value checks (NaN/inf, index range) run in debug mode; shape checks always
+    with tal_pyg.debug(), pytest.raises(ValueError, match=match):
         call(ACGNet(4))
+
+
+def test_value_checks_only_in_debug_mode():
+    model = ACGNet(4)
+    bad_index = (torch.rand(3, 4), torch.tensor([[0], [1]]), torch.ones(1))
+    nan_x = torch.full((1, 3, 4), float("nan"))
+    assert not tal_pyg.is_debug_enabled()
+    model.forward_batch(nan_x)  # no host read outside debug mode: no check
+    model(*bad_index)
+    with tal_pyg.set_debug(True):
+        with pytest.raises(ValueError, match="NaN or inf"):
+            model.forward_batch(nan_x)
+    assert not tal_pyg.is_debug_enabled()  # restored by the context manager
+    with pytest.raises(ValueError, match="channels"):  # shapes are checked always
+        model.forward_batch(torch.rand(1, 3, 5))
 
 
 @pytest.mark.parametrize(
@@ -293,3 +310,25 @@ def test_float32_edge_weights_with_float64_features():
     out64 = model(x, edge_index, edge_weight)
     assert out32.dtype == torch.float64
     torch.testing.assert_close(out32, out64, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("options", [{}, {"fusion": "concat"}, {"graph": "similarity"}])
+def test_forward_batch_on_device_matches_reference(options, device):
+    torch.manual_seed(0)
+    model = ACGNet(6, **{**GRAPH, **options}).double()
+    x = clustered(2, 21, 6, seed=1)
+    mask = torch.ones(2, 21, dtype=torch.bool)
+    mask[1, 15:] = False
+    expected = reference_acgnet(model, x.numpy(), [21, 15])
+    moved = ACGNet(6, **{**GRAPH, **options}).double().to(device)
+    moved.load_state_dict(model.state_dict())
+    xd = x.detach().clone().to(device).requires_grad_()
+    out, edge_index, edge_weight = moved.forward_batch(xd, mask.to(device))
+    np.testing.assert_allclose(out.detach().cpu().numpy()[mask.numpy()], expected[mask.numpy()],
+                               rtol=1e-10, atol=1e-10)
+    out.pow(2).sum().backward()  # the backward pass of the sparse aggregation on the device
+    x_cpu = x.detach().clone().requires_grad_()
+    model.forward_batch(x_cpu, mask)[0].pow(2).sum().backward()
+    torch.testing.assert_close(xd.grad.cpu(), x_cpu.grad, rtol=1e-9, atol=1e-10)
+    for lin, lin_d in zip(model.weights, moved.weights):
+        torch.testing.assert_close(lin_d.weight.grad.cpu(), lin.weight.grad, rtol=1e-9, atol=1e-10)
