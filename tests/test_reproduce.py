@@ -229,3 +229,17 @@ def test_protocol_report_pairs_with_its_baseline(tmp_path, monkeypatch):
     assert "Pearson r = +1.00 (5 cells)" in md
     data = json.loads((tmp_path / "res" / "protocol.json").read_text())
     assert set(data["graph_stats"]) == set(purity)
+
+
+def test_cells_filter_runs_only_matching_cells_and_aggregates_the_grid(tmp_path):
+    from studies.cli import select_cells
+
+    grid = cells(n_seeds=2)
+    only = select_cells(grid, ["*_acgnet_s*"])
+    assert [c.name for c in only] == ["basnet_acgnet_s0", "basnet_acgnet_s1"]
+    with pytest.raises(SystemExit, match="no cell of the grid matches"):
+        select_cells(grid, ["nothing*"])
+    calls = []
+    s = reproduce.run_study("table1", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
+                            runner=stub_runner(calls), only=only, log=lambda *_: None)
+    assert calls == ["basnet_acgnet_s0", "basnet_acgnet_s1"] and (s["finished"], s["total"]) == (2, 4)

@@ -36,12 +36,12 @@ import argparse
 import functools
 import json
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from .aggregate import aggregate
 from .analyses import feature_separability, graph_statistics
 from .cells import cell_is_current, train_cell
-from .grids import RESULTS, RUNS_ROOT, STUDIES, cells_for
+from .grids import RESULTS, RUNS_ROOT, STUDIES, Cell, cells_for
 from .runner import parse_shard, run_study
 
 
@@ -59,6 +59,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="torch threads per run (train.num_threads; 1 with two shards on 2 cores); not part of a "
                         "cell's identity, but it changes the floating-point summation order, so a cell run with "
                         "another thread count is not bit-identical")
+    p.add_argument("--cells", nargs="+", default=None, metavar="PATTERN",
+                   help="only the cells whose name matches one of these shell patterns (e.g. '*_P0_s*'); the "
+                        "result files still cover the whole grid")
     p.add_argument("--list", action="store_true", help="print the cells and their state, run nothing")
     p.add_argument("--aggregate-only", action="store_true", help="rewrite the result files, run nothing")
     args = p.parse_args(argv)
@@ -75,8 +78,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cells = cells_for(args.study, seeds, args.preset)
     runs_root = Path(args.runs_root) if args.runs_root else RUNS_ROOT
     shard = parse_shard(args.shard) if args.shard else None
+    selected = select_cells(cells, args.cells)
     if args.list:
-        for c in cells:
+        for c in selected:
             out = runs_root / args.study / c.name
             state = "todo" if not (out / "eval.json").is_file() else ("done" if cell_is_current(c, out) else "stale")
             print(f"{state:5s} {c.name}: {c.config} {' '.join(c.overrides)} seed {c.seed}")
@@ -89,6 +93,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.threads:
         runner = functools.partial(train_cell, runtime=[f"train.num_threads={args.threads}"])
     run_study(args.study, seeds, args.preset, runs_root, results_dir, args.max_cells, args.time_budget,
-              runner=runner, cells=cells, shard=shard)
+              runner=runner, cells=cells, shard=shard, only=None if args.cells is None else selected)
     return 0
+
+
+def select_cells(cells: Sequence[Cell], patterns: Optional[Sequence[str]]) -> List[Cell]:
+    """The cells whose name matches one of the shell ``patterns`` (all cells for ``None``)."""
+    import fnmatch
+
+    if patterns is None:
+        return list(cells)
+    out = [c for c in cells if any(fnmatch.fnmatchcase(c.name, p) for p in patterns)]
+    if not out:
+        raise SystemExit(f"--cells {' '.join(patterns)}: no cell of the grid matches")
+    return out
 

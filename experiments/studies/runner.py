@@ -20,17 +20,19 @@ def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Opti
               results_dir: Optional[Path] = None, max_cells: Optional[int] = None,
               time_budget: Optional[float] = None, runner: Runner = train_cell,
               cells: Optional[Sequence[Cell]] = None, log: Callable[[str], None] = print,
-              shard: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
+              shard: Optional[Tuple[int, int]] = None, only: Optional[Sequence[Cell]] = None) -> Dict[str, Any]:
     """Run the missing (or stale) cells of ``study`` (bounded by ``max_cells`` / ``time_budget``; only the
-    cells ``i % n == k`` for ``shard=(k, n)``), then aggregate."""
+    cells ``i % n == k`` for ``shard=(k, n)``; with ``only``, just those of the grid), then aggregate the
+    whole grid."""
     from tal_pyg.utils.io import atomic_write_json
 
     runs_root = Path(runs_root or RUNS_ROOT)
     results_dir = Path(results_dir or RESULTS)
     cells = list(cells if cells is not None else cells_for(study, seeds, preset))
+    todo = cells if only is None else [c for c in cells if c.name in {o.name for o in only}]
     t0 = time.time()
     started = 0
-    for i, cell in enumerate(cells):
+    for i, cell in enumerate(todo):
         if shard is not None and i % shard[1] != shard[0]:
             continue
         out = runs_root / study / cell.name
