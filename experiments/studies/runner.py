@@ -29,7 +29,8 @@ def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Opti
     runs_root = Path(runs_root or RUNS_ROOT)
     results_dir = Path(results_dir or RESULTS)
     cells = list(cells if cells is not None else cells_for(study, seeds, preset))
-    todo = cells if only is None else [c for c in cells if c.name in {o.name for o in only}]
+    wanted = None if only is None else {c.name for c in only}
+    todo = cells if wanted is None else [c for c in cells if c.name in wanted]
     t0 = time.time()
     started = 0
     for i, cell in enumerate(todo):

@@ -15,8 +15,10 @@ import argparse
 import json
 from typing import Any, Dict
 
-#: The graph defaults of the action complement graph (Eq. 4: K = 50 at T = 750, lambda = 0.85; Eq. 2: Z = 10).
-_DEFAULTS = {"k": 50, "threshold": 0.85, "alpha": 1.0, "z": 10, "graph": "full"}
+from tal_pyg.config.experiment import ACGNetConfig  # light: no torch
+
+#: The graph defaults of the action complement graph (Eq. 2-4), as the experiment config defines them.
+_DEFAULTS = {key: getattr(ACGNetConfig(), key) for key in ("k", "threshold", "alpha", "z", "graph")}
 
 
 def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
