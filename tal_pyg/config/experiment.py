@@ -33,7 +33,7 @@ from tal_pyg.config.dataclass_io import (
 #: fields that change how a run executes, not its definition (resume and reuse of a run ignore them); the
 #: thread count and the device change the floating-point summation order, so results agree only to rounding
 #: at first and can drift apart over training
-RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads", "data.num_workers")
+RUNTIME_KEYS = ("train.progress", "train.device", "train.num_threads", "data.num_workers", "data.cache_mb")
 
 # The fixed sets of values of the config fields. Each mirrors the runtime check of the code that consumes
 # the value (tests/config/test_experiment.py holds them equal): the layouts of tal_pyg.datasets.layouts
@@ -131,6 +131,9 @@ class DataConfig:
     # the same cores, and a first run needs no multiprocessing; on a GPU machine 2-4 keep up with a
     # paper-shape step (benchmarks/data_loading.py, docs/gpu.md).
     num_workers: int = 0
+    # feature matrices kept in memory after their first read, per process (each loader worker has its
+    # own); 0: read the files on every access. Any value gives the same batches.
+    cache_mb: int = 2048
 
     def __post_init__(self) -> None:
         check_choices(self, "data")
@@ -149,6 +152,8 @@ class DataConfig:
             raise ConfigError(f"data.num_segments: expected >= 1, got {self.num_segments}")
         if self.num_workers < 0:
             raise ConfigError(f"data.num_workers: expected >= 0, got {self.num_workers}")
+        if self.cache_mb < 0:
+            raise ConfigError(f"data.cache_mb: expected >= 0, got {self.cache_mb}")
 
 
 @dataclass

@@ -103,6 +103,9 @@ class WTALFeatures(Dataset):
         video_labels: ``{video: [label, ...]}`` weak labels replacing the layout's (e.g. W-TALC's
             ``labels_all``); videos not in the map keep theirs.
         layout_kwargs: extra options for the layout reader (e.g. ``dataset_name`` for W-TALC).
+        cache_bytes: keep up to this many bytes of loaded feature matrices in memory, filled in the order
+            the videos are first read and never evicted (``0``: read the files on every access). A cached
+            video is not re-read or re-checked; each access returns a private copy.
 
     Attributes:
         class_names, num_classes: the classes (``y`` column order).
@@ -139,6 +142,7 @@ class WTALFeatures(Dataset):
         ambiguous_file: Optional[PathLike] = None,
         video_labels: Optional[Dict[str, Sequence[str]]] = None,
         layout_kwargs: Optional[Dict[str, Any]] = None,
+        cache_bytes: int = 0,
     ) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -157,8 +161,13 @@ class WTALFeatures(Dataset):
         root_path = Path(root)
         if not root_path.is_dir():
             raise FileNotFoundError(f"{root_path}: dataset folder not found")
+        if cache_bytes < 0:
+            raise ValueError(f"cache_bytes must be >= 0, got {cache_bytes}")
         self.split = split
         self.modality = modality
+        self.cache_bytes = int(cache_bytes)
+        self._cache: Dict[int, np.ndarray] = {}
+        self._cached_bytes = 0
         self.on_error = on_error
         self.trust_pickle = trust_pickle
         self.snippet_seconds = float(frames_per_snippet) / float(feature_fps)
@@ -374,12 +383,22 @@ class WTALFeatures(Dataset):
     def len(self) -> int:
         return len(self._items)
 
-    def get(self, idx: int) -> Data:
-        item = self._items[idx]
+    def _features(self, idx: int) -> np.ndarray:
+        cached = self._cache.get(idx)
+        if cached is not None:
+            return cached.copy()
         try:
-            arr = self._load_array(item)
+            arr = self._load_array(self._items[idx])
         except _VideoError as e:
             raise ValueError(str(e)) from None
+        if self._cached_bytes + arr.nbytes <= self.cache_bytes:
+            self._cache[idx] = arr.copy()
+            self._cached_bytes += arr.nbytes
+        return arr
+
+    def get(self, idx: int) -> Data:
+        item = self._items[idx]
+        arr = self._features(idx)
         y = torch.zeros(1, self.num_classes, dtype=torch.float32)
         if item.label_ids:
             y[0, item.label_ids] = 1.0

@@ -68,7 +68,7 @@ def open_split(cfg: DataConfig, split: str, log: Any = print, **options: Any):
     from tal_pyg.datasets import ActivityNet12, Thumos14, WTALFeatures
 
     common: Dict[str, Any] = dict(split=split, layout=cfg.layout, modality=cfg.modality, on_error=cfg.on_error,
-                  trust_pickle=cfg.trust_pickle)
+                  trust_pickle=cfg.trust_pickle, cache_bytes=cfg.cache_mb * 2**20)
     common.update(options)
     if cfg.dataset in SYNTHETIC_PRESET_OF:
         root = ensure_synthetic(cfg, log)

@@ -237,3 +237,25 @@ def test_slicing_keeps_names_and_ground_truth_consistent(basnet_root):
     assert len(sub) == 2 and sub.video_names == ["v2", "v3"] and sub[0].video_name == "v2"
     assert sorted(sub.ground_truth["database"]) == ["v2", "v3"] and sub.index_of("v3") == 1
     assert ds.index_of("v3") == 2 and ds.annotation("v2").duration == 4.6
+
+
+def test_memory_cache_returns_private_copies_within_budget(basnet_root, monkeypatch):
+    root, _ = basnet_root
+    plain = WTALFeatures(root, split="train")
+    one = plain[0].x.numel() * 4
+    ds = WTALFeatures(root, split="train", cache_bytes=one)  # room for exactly one video
+    first, expected = ds[0].x, plain[0].x
+    assert torch.equal(first, expected)
+    first.add_(1.0)  # a caller's in-place change never reaches the cache
+    assert torch.equal(ds[0].x, expected)
+    assert list(ds._cache) == [0] and ds._cached_bytes == one
+    ds[1]
+    assert list(ds._cache) == [0]  # over budget: video 1 is read, not kept
+
+    reads = []
+    import tal_pyg.datasets.layouts.base as base
+    monkeypatch.setattr(base, "load_npy", lambda *a, **k: reads.append(a) or np.zeros(0))
+    assert torch.equal(ds[0].x, expected) and not reads  # served from memory
+    assert torch.equal(ds[[0, 1]][0].x, expected) and not reads  # a view shares its parent's cache
+    with pytest.raises(ValueError, match="cache_bytes"):
+        WTALFeatures(root, split="train", cache_bytes=-1)
