@@ -243,3 +243,48 @@ def test_cells_filter_runs_only_matching_cells_and_aggregates_the_grid(tmp_path)
     s = reproduce.run_study("table1", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
                             runner=stub_runner(calls), only=only, log=lambda *_: None)
     assert calls == ["basnet_acgnet_s0", "basnet_acgnet_s1"] and (s["finished"], s["total"]) == (2, 4)
+
+
+def test_protocol_suffix_runs_a_grid_under_another_protocol_and_reuses_identical_cells(tmp_path):
+    from studies.grids import CONFIGS, PROTOCOL_BASES, PROTOCOLS, check_study
+
+    from tal_pyg.config import load_config
+
+    grid = reproduce.cells_for("table1@paper-r1", seeds=1)
+    by = {c.name: c for c in grid}
+    spec = PROTOCOLS["paper-r1"]
+    assert by["basnet_s0"].overrides == spec["base"]["basnet"]
+    assert by["bam_acgnet_s0"].overrides == [*spec["base"]["bam"], *spec["acgnet"]["bam"]]
+    assert by["dgam_acgnet_s0"].overrides == spec["acgnet"]["dgam"] and by["dgam_s0"].overrides == []
+    # a cell's own overrides come last and win (Table 3 rows set their own K)
+    t3 = {c.name: c for c in reproduce.cells_for("table3@paper-r1", seeds=1)}
+    assert t3["similarity_k1_s0"].overrides[-1] == "model.acgnet.k=1"
+    with pytest.raises(ValueError, match="unknown protocol"):
+        check_study("table1@nope")
+    with pytest.raises(ValueError, match="unknown study"):
+        check_study("tableX")
+
+    # the protocol study already trained BaS-Net + ACGNet with exactly this config and seed: reused, not trained
+    runs = tmp_path / "runs"
+    twin = reproduce.Cell("protocol", "basnet_acg_paper-r1_s0", "basnet/lr1e-4/paper-r1",
+                          "synthetic-small_basnet_acgnet.yaml",
+                          [*PROTOCOL_BASES["lr1e-4"], "model.acgnet.k=7", "model.acgnet.z=3"], 0,
+                          {"head": "basnet", "acgnet": True, "base": "lr1e-4", "variant": "paper-r1"})
+    calls = []
+
+    def runner(cell, out):
+        out.mkdir(parents=True, exist_ok=True)
+        cfg = load_config(str(CONFIGS / cell.config), [*cell.overrides, f"train.seed={cell.seed}"])
+        (out / "config.yaml").write_text(cfg.to_yaml())
+        return stub_runner(calls)(cell, out)
+
+    reproduce.run_study("protocol", runs_root=runs, results_dir=tmp_path / "res", cells=[twin], runner=runner,
+                        log=lambda *_: None)
+    wanted = [by["basnet_acgnet_s0"], by["basnet_s0"]]
+    s = reproduce.run_study("table1@paper-r1", runs_root=runs, results_dir=tmp_path / "res", cells=grid,
+                            runner=runner, only=wanted, log=lambda *_: None)
+    assert calls == ["basnet_acg_paper-r1_s0", "basnet_s0"]  # the baseline had no twin: trained
+    meta = json.loads((runs / "table1@paper-r1" / "basnet_acgnet_s0" / "cell.json").read_text())
+    assert meta["reused_from"] == "protocol/basnet_acg_paper-r1_s0" and meta["name"] == "basnet_acgnet_s0"
+    assert s["finished"] == 2 and (tmp_path / "res" / "table1@paper-r1.md").is_file()
+    assert "Protocol `paper-r1`" in (tmp_path / "res" / "table1@paper-r1.md").read_text()

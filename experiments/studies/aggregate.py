@@ -16,6 +16,7 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
     """Rebuild ``<study>.json`` / ``.md`` (and the sweep PNG) from the finished run folders."""
     from tal_pyg.utils.io import atomic_write_json, atomic_write_text
 
+    kind = study.partition("@")[0]  # ``table1@paper-r1``: the table1 page, under another protocol
     records = [r for r in (cell_record(c, Path(runs_root) / study / c.name) for c in cells) if r is not None]
     rows = summarize_rows(records)
     summary = {"study": study, "finished": len(records), "total": len(cells), "records": records,
@@ -25,15 +26,15 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
     notes = json.loads(old.read_text()).get("notes") if old.is_file() else None
     if notes:
         summary["notes"] = notes
-    if study == "table2-tuning":
+    if kind == "table2-tuning":
         summary["selected"] = {head: rows[key]["info"] for head, key in select_by_validation(rows).items()}
-    graph_stats = protocol_graph_statistics(cells, runs_root) if study == "protocol" else None
+    graph_stats = protocol_graph_statistics(cells, runs_root) if kind == "protocol" else None
     if graph_stats:
         summary["graph_stats"] = graph_stats
     atomic_write_json(results_dir / f"{study}.json", summary)
     md = render_markdown(study, rows, len(records), len(cells), notes, graph_stats)
     atomic_write_text(results_dir / f"{study}.md", md)
-    if study in ("table3", "lambda") and records:
+    if kind in ("table3", "lambda") and records:
         try:
             plot_sweep(study, rows, results_dir / f"{study}.png")
         except ImportError:

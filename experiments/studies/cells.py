@@ -56,6 +56,25 @@ def cell_is_current(cell: Cell, out: Path) -> bool:
     return not load_config(str(saved)).differences(load_config(str(CONFIGS / cell.config), cell_overrides(cell)))
 
 
+def find_identical_run(cell: Cell, runs_root: Path, exclude: Optional[Path] = None) -> Optional[Path]:
+    """A finished run folder of any study under ``runs_root`` whose saved ``config.yaml`` is the one this
+    cell trains (same config, overrides and seed; :data:`tal_pyg.config.RUNTIME_KEYS` aside), else ``None``.
+    A grid that repeats another study's cell under the same protocol reuses it instead of training again."""
+    from tal_pyg.config import load_config
+
+    want = load_config(str(CONFIGS / cell.config), cell_overrides(cell))
+    for saved in sorted(Path(runs_root).glob("*/*/config.yaml")):
+        run = saved.parent
+        if run == exclude or ".stale-" in run.name or not (run / "eval.json").is_file():
+            continue
+        try:
+            if not load_config(str(saved)).differences(want):
+                return run
+        except Exception:  # an unreadable or older config is simply not a match
+            continue
+    return None
+
+
 def move_stale(out: Path) -> Path:
     """Move a stale run folder aside to ``<cell>.stale-N`` (the first free N) and return the new path."""
     n = 1

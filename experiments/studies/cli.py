@@ -10,6 +10,7 @@
     python experiments/reproduce.py --study incompleteness       # post-hoc: harder snippets (occlusion 50-95 %)
     python experiments/reproduce.py --study protocol --seeds 3   # BaS-Net/BaM +- ACGNet: Z, K, up-sampling, lr
                                                                  # (docs/protocol.md)
+    python experiments/reproduce.py --study table1@paper-r1 --seeds 5   # Table 1 under P* (docs/protocol.md)
     python experiments/reproduce.py --study graphstats           # ACG statistics on the benchmark (no training)
     options: --preset small|full  --max-cells N  --time-budget SECONDS  --shard K/N  --threads N  --list
              --aggregate-only
@@ -18,7 +19,9 @@ A *cell* is one config + overrides + training seed; its run folder is
 ``runs/reproduce/<study>/<cell>/`` (``--runs-root``). Cells whose ``eval.json`` exists are skipped, so the
 grid can run in bounded chunks; a finished cell whose saved ``config.yaml`` no longer matches its config file
 + overrides (the config was edited since) is *stale*: it is left out of the results, and the next run moves
-it to ``<cell>.stale-N`` and trains it again. ``--shard K/N`` runs only the cells ``i`` with ``i % N == K``
+it to ``<cell>.stale-N`` and trains it again. A cell that another study under the runs root has already
+trained with the same config, overrides and seed (``table1@paper-r1`` repeats cells of ``protocol``) is
+copied from there, its ``cell.json`` naming the source. ``--shard K/N`` runs only the cells ``i`` with ``i % N == K``
 (two processes on a 2-core machine); run ``--aggregate-only`` once both are done. Bounded chunks:
 ``--max-cells`` / ``--time-budget`` (no new cell starts after that many seconds). After every cell
 ``experiments/results/<study>.json`` (one record per finished cell: config, overrides, seed, test mAP per
@@ -41,13 +44,15 @@ from typing import List, Optional, Sequence
 from .aggregate import aggregate
 from .analyses import feature_separability, graph_statistics
 from .cells import cell_is_current, train_cell
-from .grids import RESULTS, RUNS_ROOT, STUDIES, Cell, cells_for
+from .grids import PROTOCOLS, RESULTS, RUNS_ROOT, STUDIES, Cell, cells_for, check_study
 from .runner import parse_shard, run_study
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--study", required=True, choices=[*STUDIES, "graphstats"])
+    p.add_argument("--study", required=True, type=_study, metavar="STUDY[@PROTOCOL]",
+                   help=f"one of {', '.join(STUDIES)}, graphstats; @PROTOCOL runs the grid under one of "
+                        f"{', '.join(PROTOCOLS)} (docs/protocol.md), e.g. table1@paper-r1")
     p.add_argument("--seeds", type=int, default=None, help="training seeds per row (default: 3 for table1/2, else 1)")
     p.add_argument("--preset", default="small", choices=["small", "full"])
     p.add_argument("--max-cells", type=int, default=None, help="start at most N new cells")
@@ -74,7 +79,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         atomic_write_json(results_dir / "graph_stats.json", stats)
         print(json.dumps(stats, indent=1))
         return 0
-    seeds = args.seeds if args.seeds is not None else (3 if args.study in ("table1", "table2") else 1)
+    seeds = args.seeds if args.seeds is not None else (3 if args.study.partition("@")[0] in ("table1", "table2") else 1)
     cells = cells_for(args.study, seeds, args.preset)
     runs_root = Path(args.runs_root) if args.runs_root else RUNS_ROOT
     shard = parse_shard(args.shard) if args.shard else None
@@ -95,6 +100,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run_study(args.study, seeds, args.preset, runs_root, results_dir, args.max_cells, args.time_budget,
               runner=runner, cells=cells, shard=shard, only=None if args.cells is None else selected)
     return 0
+
+
+def _study(name: str) -> str:
+    if name == "graphstats":
+        return name
+    try:
+        return check_study(name)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def select_cells(cells: Sequence[Cell], patterns: Optional[Sequence[str]]) -> List[Cell]:

@@ -35,6 +35,32 @@ PROTOCOL_ACGNET = (
     ("paper-r1", "lr1e-4", 7, 3),
 )
 
+#: Protocols a study runs under (``--study table1@paper-r1``; no suffix: the configs as they are, P0).
+#: ``paper-r1`` is P* of docs/protocol.md (rule 2's fallback, chosen by the measured cost of rule 1's cells):
+#: the paper's learning rate 1e-4 with 10x the iterations for BaS-Net and BaM (DGAM's released optimisation
+#: is already lr 1e-3 and is kept), and the paper's graph values mapped to snippets, K = 7 and Z = 3.
+#: ``base`` goes to every cell of the head, ``acgnet`` to its + ACGNet cells, both before the cell's own
+#: overrides, which win (the K of a Table 3 row, the lambda of a lambda row).
+PROTOCOLS: Dict[str, Dict[str, Dict[str, List[str]]]] = {
+    "paper-r1": {
+        "base": {"basnet": PROTOCOL_BASES["lr1e-4"], "bam": PROTOCOL_BASES["lr1e-4"], "dgam": []},
+        "acgnet": {"basnet": ["model.acgnet.k=7", "model.acgnet.z=3"], "bam": ["model.acgnet.k=7", "model.acgnet.z=3"],
+                   "dgam": ["model.acgnet.k=7", "model.acgnet.z=3"]},
+    },
+}
+
+
+def check_study(name: str) -> str:
+    """``name`` if it is a study, optionally ``@protocol``; else ``ValueError`` naming the choices."""
+    kind, _, protocol = name.partition("@")
+    if kind not in STUDIES:
+        raise ValueError(f"unknown study {kind!r} (choose from {', '.join(STUDIES)})")
+    if protocol and protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r} in {name!r} (choose from {', '.join(PROTOCOLS)})")
+    if protocol and kind == "protocol":
+        raise ValueError("the protocol study defines its own protocols; run it without @")
+    return name
+
 
 @dataclass
 class Cell:
@@ -68,7 +94,19 @@ def _num_segments(config: str) -> int:
 
 
 def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
-    """The grid of ``study`` (``seeds`` training seeds per row; ablations default to 1)."""
+    """The grid of ``study`` (``seeds`` training seeds per row; ablations default to 1); ``study@protocol``:
+    the same grid under one of :data:`PROTOCOLS`."""
+    kind, _, protocol = check_study(study).partition("@")
+    if protocol:
+        spec = PROTOCOLS[protocol]
+        out = []
+        for c in cells_for(kind, seeds, preset):
+            head = c.config.removesuffix(".yaml").removesuffix("_acgnet").rsplit("_", 1)[-1]
+            acg = c.config.removesuffix(".yaml").endswith("_acgnet")
+            pre = [*spec["base"][head], *(spec["acgnet"][head] if acg else [])]
+            out.append(Cell(study, c.name, c.row, c.config, [*pre, *c.overrides], c.seed,
+                            {**c.info, "protocol": protocol}))
+        return out
     p = _prefix(preset)
     out: List[Cell] = []
     if study == "epm":

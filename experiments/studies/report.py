@@ -107,9 +107,10 @@ def _protocol_lines(rows: Dict[str, Dict[str, Any]], tious, graph_stats: Dict[st
 
 def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, total: int,
                     notes: Optional[str] = None, graph_stats: Optional[Dict[str, Any]] = None) -> str:
-    anet = study in ("table2", "table2-tuning")
+    kind, _, protocol = study.partition("@")  # ``table1@paper-r1``: the table1 page under another protocol
+    anet = kind in ("table2", "table2-tuning")
     bench = "anet-like-small, D = 256" if anet else "thumos-like-small, D = 256"
-    split = "validation split selects, test split reported" if study == "table2-tuning" else "test split"
+    split = "validation split selects, test split reported" if kind == "table2-tuning" else "test split"
     lines = [f"# Study `{study}` — synthetic benchmark ({bench}), {split}, mAP (%)", "",
              f"{done}/{total} cells finished. mean ± std over the seeds of each row (column *seeds*); model "
              "selection on the validation videos (column *val avg*: the selected checkpoint's validation "
@@ -117,22 +118,25 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
              f"({'ActivityNet1.2' if anet else 'THUMOS' + chr(39) + '14'}, real I3D features, "
              "D = 2048) are given for reference only: the absolute values are not comparable, the direction of "
              "the differences is.", ""]
+    if protocol:
+        lines += [f"Protocol `{protocol}` (docs/protocol.md): every cell's config plus "
+                  "`experiments/studies/grids.py:PROTOCOLS`, before the cell's own overrides.", ""]
     if not rows:
         return "\n".join(lines + ["(no finished cell yet)", ""])
     tious = next(iter(rows.values()))["tious"]
-    if study == "table2-tuning":
+    if kind == "table2-tuning":
         lines += _tuning_lines(rows) + ["Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
-    elif study in ("table1", "table2", "epm", "incompleteness"):
+    elif kind in ("table1", "table2", "epm", "incompleteness"):
         lines.append(_header(tious))
         paired: List[tuple] = []
         for key, r in rows.items():
             label = key
-            if study in ("table1", "table2", "incompleteness"):
+            if kind in ("table1", "table2", "incompleteness"):
                 head = r["info"]["head"]
                 label = HEAD_NAMES[head] + (" + ACGNet" if r["info"]["acgnet"] else "")
             lines.append(_row_line(label, r))
-            if study in ("table1", "table2", "incompleteness") and r["info"]["acgnet"]:
+            if kind in ("table1", "table2", "incompleteness") and r["info"]["acgnet"]:
                 b = rows.get(r["info"]["head"])
                 if b:
                     d = " | ".join(f"{(a[0] - c[0]):+.1f}" for a, c in zip(r["mAP"], b["mAP"]))
@@ -147,21 +151,21 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
                 if da is not None and d5 is not None:
                     lines.append(f"| {label} | {da.n} | {d5.format()} | {da.format()} | "
                                  f"{'yes' if da.significant else 'no'} |")
-        if study in ("table1", "table2"):
-            paper = PAPER_TABLE1 if study == "table1" else PAPER_TABLE2
-            where = "ActivityNet1.2" if study == "table2" else "THUMOS'14"
+        if kind in ("table1", "table2"):
+            paper = PAPER_TABLE1 if kind == "table1" else PAPER_TABLE2
+            where = "ActivityNet1.2" if kind == "table2" else "THUMOS'14"
             lines += ["", f"Paper ({where}, its own re-implementations of the baselines, marked * there):", "",
-                      "| method | " + " | ".join(f"@{t}" for t in (TIOUS if study == "table1" else (0.5, 0.75, 0.95)))
-                      + " | avg |", "|---|" + "---|" * ((7 if study == "table1" else 3) + 1)]
+                      "| method | " + " | ".join(f"@{t}" for t in (TIOUS if kind == "table1" else (0.5, 0.75, 0.95)))
+                      + " | avg |", "|---|" + "---|" * ((7 if kind == "table1" else 3) + 1)]
             for key, (vals, avg) in paper.items():
                 head = key.split("_")[0]
                 label = HEAD_NAMES[head] + (" + ACGNet" if key.endswith("acgnet") else "*")
                 lines.append(f"| {label} | " + " | ".join(f"{v:.1f}" for v in vals) + f" | {avg:.1f} |")
-        if study == "epm":
+        if kind == "epm":
             lines += ["", "EPM / head loss: mean over the second half of training of epm_weight·L_EPM divided by "
                       "the host's own loss, per row: " + ", ".join(
                           f"{k}: {_fmt(r['epm_over_head'], 3)}" for k, r in rows.items())]
-    elif study == "table3":
+    elif kind == "table3":
         graphs = [g for g in ("similarity", "similarity_minus_temporal", "full") if any(
             r["info"].get("graph") == g for r in rows.values())]
         ks = sorted({r["info"]["k"] for r in rows.values() if r["info"]["graph"] != "temporal_only"})
@@ -188,7 +192,7 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines.append("| Gt only, K = 50 | 22.1 | | |")
         lines += ["", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
-    elif study == "table4":
+    elif kind == "table4":
         lines += ["| I3D | AVG | GCN | L_EPM | fusion | seeds | mAP@0.5 | avg | cls mAP | val avg | paper mAP@0.5 |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for key, r in rows.items():
@@ -201,7 +205,7 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
                   " I3D + GCN (concat, no EPM) 27.3, I3D + GCN + EPM (concat) 29.1. The paper's Table 4 is read "
                   "from the extracted text (check marks per row).", "", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
-    elif study == "lambda":
+    elif kind == "lambda":
         lams = sorted({r["info"]["lambda"] for r in rows.values()})
         lines += ["| λ | top-K + threshold: mAP@0.5 | threshold only: mAP@0.5 | top-K + threshold: avg | "
                   "threshold only: avg |", "|---|---|---|---|---|"]
@@ -212,7 +216,7 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines += ["", "Paper (Figure 4, values only in the figure): at every λ, top-K plus the threshold beats the "
                   "threshold alone; best at λ = 0.85 with K = 50 (T = 750).", "", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
-    elif study == "protocol":
+    elif kind == "protocol":
         lines += _protocol_lines(rows, tious, graph_stats or {})
     lines += _shape_lines(rows)
     if notes:

@@ -2,6 +2,7 @@
 the result files rewritten after every cell."""
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from dataclasses import asdict
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from .aggregate import aggregate
-from .cells import cell_is_current, move_stale, train_cell
+from .cells import cell_is_current, find_identical_run, move_stale, train_cell
 from .grids import RESULTS, RUNS_ROOT, Cell, cells_for
 
 #: trains one cell into its run folder and returns extra fields for ``cell.json`` (CPU seconds, ...)
@@ -20,10 +21,14 @@ def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Opti
               results_dir: Optional[Path] = None, max_cells: Optional[int] = None,
               time_budget: Optional[float] = None, runner: Runner = train_cell,
               cells: Optional[Sequence[Cell]] = None, log: Callable[[str], None] = print,
-              shard: Optional[Tuple[int, int]] = None, only: Optional[Sequence[Cell]] = None) -> Dict[str, Any]:
+              shard: Optional[Tuple[int, int]] = None, only: Optional[Sequence[Cell]] = None,
+              reuse: bool = True) -> Dict[str, Any]:
     """Run the missing (or stale) cells of ``study`` (bounded by ``max_cells`` / ``time_budget``; only the
     cells ``i % n == k`` for ``shard=(k, n)``; with ``only``, just those of the grid), then aggregate the
-    whole grid."""
+    whole grid. With ``reuse``, a cell whose exact config another study under ``runs_root`` has already
+    trained is copied from there (``cell.json`` says from where) instead of being trained again."""
+    import shutil
+
     from tal_pyg.utils.io import atomic_write_json
 
     runs_root = Path(runs_root or RUNS_ROOT)
@@ -48,6 +53,18 @@ def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Opti
         if time_budget is not None and time.time() - t0 >= time_budget:
             log(f"[{study}] --time-budget {time_budget:g} s reached")
             break
+        source = find_identical_run(cell, runs_root, exclude=out) if reuse else None
+        if source is not None:
+            tmp = out.with_name(out.name + ".copying")
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(source, tmp, ignore=shutil.ignore_patterns("run.lock", "*.tmp"))
+            tmp.rename(out)
+            meta = json.loads((source / "cell.json").read_text()) if (source / "cell.json").is_file() else {}
+            atomic_write_json(out / "cell.json", {**asdict(cell), "cpu_seconds": meta.get("cpu_seconds"),
+                                                  "wall_seconds": meta.get("wall_seconds"),
+                                                  "reused_from": str(source.relative_to(runs_root))})
+            log(f"[{study}] cell {cell.name}: the same config and seed already ran in {source}; reused")
+            continue
         started += 1
         log(f"[{study}] cell {cell.name}: {cell.config} {' '.join(cell.overrides)} seed {cell.seed}")
         try:
