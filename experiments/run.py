@@ -5,6 +5,7 @@
                                                     # thumos-like-small synthetic benchmark,
                                                     # 5 paired seeds in 2 processes
     python experiments/run.py --demo --seeds 2 --workers 1
+    python experiments/run.py --demo --protocol paper-r1   # the demo under P* (docs/protocol.md; ~10x longer)
     python experiments/run.py --config experiments/configs/thumos14_basnet_acgnet.yaml \
         --set data.root=/data/THUMOS14 --out runs/thumos_basnet_acgnet
     torchrun --nproc_per_node 4 experiments/run.py --config ... --out ...   # DistributedDataParallel
@@ -16,7 +17,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import List, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 DEMO_CONFIGS = ("synthetic-small_basnet.yaml", "synthetic-small_basnet_acgnet.yaml")
@@ -27,11 +28,24 @@ DEMO_SEEDS = 5
 DEMO_WORKERS = 2
 
 
+def protocol_overrides(protocol: str) -> Tuple[List[str], List[str]]:
+    """The (baseline, + ACGNet) overrides of BaS-Net under one of the studies' protocols (docs/protocol.md)."""
+    sys.path.insert(0, str(HERE))
+    from studies.grids import PROTOCOLS
+
+    if protocol not in PROTOCOLS:
+        raise SystemExit(f"--protocol: unknown protocol {protocol!r} (choose from {', '.join(PROTOCOLS)})")
+    spec = PROTOCOLS[protocol]
+    return list(spec["base"]["basnet"]), [*spec["base"]["basnet"], *spec["acgnet"]["basnet"]]
+
+
 def run_demo(out_root: Path, seeds: int = DEMO_SEEDS, workers: int = DEMO_WORKERS,
-             configs: Sequence[str] = (), overrides: Sequence[str] = ()) -> dict:
+             configs: Sequence[str] = (), overrides: Sequence[str] = (),
+             per_config: Sequence[Sequence[str]] = ((), ())) -> dict:
     """BaS-Net with and without ACGNet, ``seeds`` seeds each (same seeds: paired), ``workers`` processes.
 
-    ``configs`` (baseline, + ACGNet) default to :data:`DEMO_CONFIGS`; ``overrides`` apply to every run.
+    ``configs`` (baseline, + ACGNet) default to :data:`DEMO_CONFIGS`; ``overrides`` apply to every run,
+    ``per_config`` (baseline, + ACGNet) to the runs of one config (a protocol, :func:`protocol_overrides`).
     Prints the table and returns ``{"tiou_thresholds", "runs": {label: [eval, ...]}, "difference": ...}``.
     """
     from tal_pyg.config import load_config
@@ -47,8 +61,8 @@ def run_demo(out_root: Path, seeds: int = DEMO_SEEDS, workers: int = DEMO_WORKER
     if data_cfg.dataset.startswith("synthetic"):
         ensure_synthetic(data_cfg)  # once, before the workers read it
     runtime = ("train.num_threads=1", "train.progress=false", *overrides)
-    jobs = {TrainingRun(c, str(out_root / f"{Path(c).stem}_s{s}"), (f"train.seed={s}", *runtime)): (c, s)
-            for s in range(seeds) for c in configs}
+    jobs = {TrainingRun(c, str(out_root / f"{Path(c).stem}_s{s}"), (*extra, f"train.seed={s}", *runtime)): (c, s)
+            for s in range(seeds) for c, extra in zip(configs, per_config)}
     print(f"Demo: {len(DEMO_CONFIGS)} methods x {seeds} seeds on the thumos-like-small synthetic benchmark, "
           f"{workers} processes; runs and logs in {out_root}", flush=True)
     results: dict = {}
@@ -77,6 +91,7 @@ def run_demo(out_root: Path, seeds: int = DEMO_SEEDS, workers: int = DEMO_WORKER
         verdict = "significant" if d.significant else "not significant"
         print(f"difference (+ ACGNet − BaS-Net), {name}: {d.format()} (paired t, 95 %, {d.n} seeds: {verdict})")
     summary = {"tiou_thresholds": tious, "seeds": seeds, "configs": dict(zip(DEMO_LABELS, configs)),
+               "overrides": dict(zip(DEMO_LABELS, ([*e, *overrides] for e in per_config))),
                "runs": dict(zip(DEMO_LABELS, (base, acg))),
                "difference": {k: v.to_dict() for k, v in differences.items()},
                "wall_seconds": round(time.time() - t0, 1)}
@@ -95,10 +110,14 @@ def main(argv=None) -> int:
         p.add_argument("--seeds", type=int, default=DEMO_SEEDS)
         p.add_argument("--workers", type=int, default=DEMO_WORKERS)
         p.add_argument("--out", type=Path, default=None)
+        p.add_argument("--protocol", default=None,
+                       help="run under one of the studies' protocols, e.g. paper-r1 = P* (docs/protocol.md)")
         a = p.parse_args(argv[1:])
         if a.seeds < 1 or a.workers < 1:
             p.error("--seeds and --workers must be >= 1")
-        run_demo(a.out or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S"), a.seeds, a.workers)
+        per_config = protocol_overrides(a.protocol) if a.protocol else ((), ())
+        run_demo(a.out or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S"), a.seeds, a.workers,
+                 per_config=per_config)
         return 0
     from tal_pyg.cli.main import main as cli_main
 
