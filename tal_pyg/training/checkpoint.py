@@ -53,12 +53,20 @@ def restore_training_state(
         CheckpointError: the configuration differs from the checkpoint's (runtime keys aside), or the
             weights or optimiser states do not fit.
     """
-    from tal_pyg.config.dataclass_io import diff_keys, to_dict
-    from tal_pyg.config.experiment import RUNTIME_KEYS
+    import warnings
+
+    from tal_pyg.config.dataclass_io import diff_keys, from_dict, to_dict
+    from tal_pyg.config.experiment import RUNTIME_KEYS, ExperimentConfig
     from tal_pyg.training.reproducibility import set_rng_state
 
     state = load_checkpoint(path, map_location="cpu")
-    diff = [k for k in diff_keys(state["config"], to_dict(cfg)) if k not in RUNTIME_KEYS]
+    try:  # read as this version reads it (a checkpoint of an earlier version: its flat head keys nested)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            saved = to_dict(from_dict(ExperimentConfig, state["config"]))
+    except (ValueError, TypeError, KeyError) as e:
+        raise CheckpointError(f"{path}: its configuration cannot be read by this version ({e})") from None
+    diff = [k for k in diff_keys(saved, to_dict(cfg)) if k not in RUNTIME_KEYS]
     if diff:
         raise CheckpointError(f"{path}: the configuration differs from the run being resumed ({', '.join(diff)})")
     try:

@@ -199,3 +199,22 @@ def test_test_oracle_selects_on_the_configured_metric(run, tiny_features, tmp_pa
     best = max(rows, key=lambda r: (r["selection_value"], -r["iteration"]))
     assert load_checkpoint(out / "checkpoints/best.pt")["iteration"] == best["iteration"]
     assert metrics["selection_metric"] == "mAP@0.5" and metrics["selected_iteration"] == best["iteration"]
+
+
+def test_a_run_of_an_earlier_version_with_flat_localisation_keys_resumes(tiny_features, tmp_path):
+    """Checkpoint and config written with ``model.head_config.argmax_if_none`` (before the ``proposal``
+    section): ``--resume`` with that config continues the run and ends as the uninterrupted one."""
+    flat = {"hidden_channels": 16, "filter_hidden_channels": 8, "argmax_if_none": True, "nms_threshold": 0.6}
+    nested = {"hidden_channels": 16, "filter_hidden_channels": 8,
+              "proposal": {"argmax_if_none": True, "nms_threshold": 0.6}}
+    new_cfg = load_config(data=tiny_config_dict(tiny_features, model={"head_config": nested}))
+    m_full = Trainer(new_cfg, tmp_path / "full", log=lambda s: None).fit()
+    part = tmp_path / "part"
+    assert Trainer(new_cfg, part, log=lambda s: None, callbacks=[StopAt(3)]).fit() == {"stopped_at": 3}
+    state = load_checkpoint(part / "checkpoints/last.pt")  # as an earlier version wrote it
+    state["config"]["model"]["head_config"] = dict(flat)
+    torch.save(state, part / "checkpoints/last.pt")
+    with pytest.warns(FutureWarning, match="argmax_if_none"):
+        old_cfg = load_config(data=tiny_config_dict(tiny_features, model={"head_config": flat}))
+    assert old_cfg == new_cfg
+    _assert_same_run(tmp_path / "full", part, m_full, Trainer(old_cfg, part, resume=True, log=lambda s: None).fit())
