@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Literal, Optional, Sequence, get_args
 
 import yaml
 
+from tal_pyg.graph.params import DEFAULT_GRAPH, GraphVariant
 from tal_pyg.config.dataclass_io import (
     ConfigError,
     apply_overrides,
@@ -47,7 +48,6 @@ Modality = Literal["all", "rgb", "flow"]
 OnError = Literal["raise", "skip"]
 TestSampling = Literal["auto", "uniform", "all", "cap", "clamp"]
 TIoUPreset = Literal["thumos14", "thumos14-full", "activitynet"]
-GraphVariant = Literal["full", "similarity", "similarity_minus_temporal", "temporal_only"]
 Fusion = Literal["sum", "concat"]
 EPMReduction = Literal["mean", "sum"]
 Optimizer = Literal["adam", "adamw", "sgd"]
@@ -161,16 +161,16 @@ class ACGNetConfig:
     """ACGNet plug-in (paper Eq. 1-8; decisions in docs/method.md). ``enabled: false`` trains the bare head."""
 
     enabled: bool = False
-    k: int = 50
-    threshold: float = 0.85
-    alpha: float = 1.0
-    z: int = 10
-    graph: GraphVariant = "full"
+    k: int = DEFAULT_GRAPH.k  # the graph's defaults: tal_pyg.graph.params
+    threshold: float = DEFAULT_GRAPH.threshold
+    alpha: float = DEFAULT_GRAPH.alpha
+    z: int = DEFAULT_GRAPH.z
+    graph: GraphVariant = DEFAULT_GRAPH.graph
     num_layers: int = 2
     use_avg: bool = True
     use_gcn: bool = True
     fusion: Fusion = "sum"
-    block_size: Optional[int] = None
+    block_size: Optional[int] = DEFAULT_GRAPH.block_size
     epm_weight: float = 1.0
     epm_reduction: EPMReduction = "mean"
 

@@ -27,7 +27,7 @@ from torch_geometric.nn import Linear
 from torch_geometric.utils import degree
 
 from tal_pyg.debug import is_debug_enabled
-from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
+from tal_pyg.graph import DEFAULT_GRAPH, GRAPH_VARIANTS, build_action_complement_graph
 from tal_pyg.nn._checks import all_finite
 from tal_pyg.nn.graph_aggregation import (
     SPARSE_BACKENDS,
@@ -98,15 +98,15 @@ class ACGNet(torch.nn.Module):
         self,
         in_channels: int,
         num_layers: int = 2,
-        k: int = 50,
-        threshold: float = 0.85,
-        alpha: float = 1.0,
-        z: int = 10,
-        graph: str = "full",
+        k: int = DEFAULT_GRAPH.k,
+        threshold: float = DEFAULT_GRAPH.threshold,
+        alpha: float = DEFAULT_GRAPH.alpha,
+        z: int = DEFAULT_GRAPH.z,
+        graph: str = DEFAULT_GRAPH.graph,
         use_avg: bool = True,
         use_gcn: bool = True,
         fusion: str = "sum",
-        block_size: Optional[int] = None,
+        block_size: Optional[int] = DEFAULT_GRAPH.block_size,
         sparse_backend: str = "auto",
     ) -> None:
         super().__init__()
