@@ -188,7 +188,7 @@ class Trainer:
         self.iteration, self.best = restored["iteration"], restored["best"]
         finished = self.out_dir / "eval.json"
         if self.iteration >= self.cfg.optim.iterations and finished.is_file():
-            from tal_pyg.evaluation._jsonfile import read_json
+            from tal_pyg.utils.io import read_json
 
             self._finished = read_json(finished, "eval")
             return
