@@ -63,11 +63,13 @@ def _evaluate(trainer, weights, cfg, transform, post: Optional[Callable] = None)
     return {"avg": round(100 * m["average_mAP"], 2), "mAP@0.5": round(100 * m["mAP"][4], 2)}
 
 
-def _with_head(cfg, **head_values):
+def _with_proposal(cfg, **proposal_values):
+    """``cfg`` with ``model.head_config.proposal`` values changed."""
     from tal_pyg.config import load_config
 
     d = cfg.to_dict()
-    d["model"]["head_config"] = {**d["model"]["head_config"], **head_values}
+    head = d["model"]["head_config"]
+    d["model"]["head_config"] = {**head, "proposal": {**head.get("proposal", {}), **proposal_values}}
     return load_config(data=d)
 
 
@@ -174,14 +176,14 @@ def run(out_root: Path, threads: int, log: Callable[[str], None] = print, quick:
     cfg = _load("synthetic-small_basnet.yaml", common)
     trainer, w = _train(cfg, out_root / "basnet", log)
     result["test_lengths"] = _lengths(trainer.test_set)
-    released = _with_head(cfg, argmax_if_none=False)
+    released = _with_proposal(cfg, argmax_if_none=False)
     sampling = _transform(cfg, "uniform")
     b: Dict[str, Any] = {"config": cfg.name}
     b["ours (argmax_if_none: true, no clip)"] = _evaluate(trainer, w, cfg, sampling)
-    b["min-max clipped to [0, 1] (old)"] = _evaluate(trainer, w, _with_head(cfg, minmax_clip=True), sampling)
+    b["min-max clipped to [0, 1] (old)"] = _evaluate(trainer, w, _with_proposal(cfg, minmax_clip=True), sampling)
     b["argmax_if_none: false (released)"] = _evaluate(trainer, w, released, sampling)
     b["released + `if pred.any()` (drops class-0-only videos)"] = _evaluate(
-        trainer, w, released, sampling, _drop_class0_only(cfg.head_config().class_threshold))
+        trainer, w, released, sampling, _drop_class0_only(cfg.head_config().proposal.class_threshold))
     b["released + binarised class score"] = _evaluate(trainer, w, released, sampling,
                                                      _binarised_score(trainer.class_names))
     b["selection"] = _selection(trainer)
@@ -195,14 +197,15 @@ def run(out_root: Path, threads: int, log: Callable[[str], None] = print, quick:
     m: Dict[str, Any] = {"config": cfg.name}
     m["ours (cap sampling, short runs kept in the signal)"] = _evaluate(trainer, w, cfg, cap)
     m["uniform sampling to T (old)"] = _evaluate(trainer, w, cfg, _transform(cfg, "uniform"))
-    m["short runs zeroed in the signal (old)"] = _evaluate(trainer, w, _with_head(cfg, short_runs_in_signal=False), cap)
-    m["min-max not clipped"] = _evaluate(trainer, w, _with_head(cfg, minmax_clip=False), cap)
+    m["short runs zeroed in the signal (old)"] = _evaluate(trainer, w, _with_proposal(cfg, short_runs_in_signal=False),
+                                                           cap)
+    m["min-max not clipped"] = _evaluate(trainer, w, _with_proposal(cfg, minmax_clip=False), cap)
     import tal_pyg.models.bam as bam_module
     import tal_pyg.models.dgam as dgam_module
 
     with _released_class_selection(bam_module, "fallback-class0"):
         m["released fallback: class 0 when no class passes (UM's np.argmax of a scalar)"] = _evaluate(
-            trainer, w, cfg, cap, _count_fallback(cfg.head_config().class_threshold, m))
+            trainer, w, cfg, cap, _count_fallback(cfg.head_config().proposal.class_threshold, m))
     m["selection"] = _selection(trainer)
     result["bam"] = m
     log(f"  bam: {json.dumps(m)}")

@@ -28,9 +28,12 @@ True
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ENV_VARIABLE", "debug", "is_debug_enabled", "set_debug"]
+if TYPE_CHECKING:
+    from torch import Tensor
+
+__all__ = ["ENV_VARIABLE", "all_finite", "debug", "is_debug_enabled", "set_debug"]
 
 #: Environment variable that sets the switch when tal_pyg is imported.
 ENV_VARIABLE = "TAL_PYG_DEBUG"
@@ -71,3 +74,17 @@ class set_debug:
 def debug() -> set_debug:
     """``with tal_pyg.debug():`` runs a block with the value checks on."""
     return set_debug(True)
+
+
+def all_finite(x: "Tensor") -> bool:
+    """``True`` iff ``x`` has no NaN/inf, in one reduction pass for valid input (one host read).
+
+    A NaN or inf anywhere makes the sum non-finite, so a finite sum proves every element finite;
+    only a non-finite sum (which finite values can also produce by overflow) triggers the
+    element-wise check.
+    """
+    if x.numel() == 0:
+        return True
+    if bool(x.sum().isfinite()):
+        return True
+    return bool(x.isfinite().all())

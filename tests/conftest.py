@@ -1,6 +1,8 @@
 import pytest
 import torch
 
+from tal_pyg.training.callbacks import Callback
+
 
 @pytest.fixture(autouse=True)
 def _one_thread():
@@ -39,6 +41,18 @@ def make_tiny_config(root, **sections):
     for key, value in sections.items():
         cfg[key] = {**cfg.get(key, {}), **value}
     return cfg
+
+
+class StopAt(Callback):
+    """A training callback that stops the run after iteration ``n`` (as a user's callback would), leaving
+    ``checkpoints/last.pt`` at ``n``: ``Trainer(..., callbacks=[StopAt(3)])``."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def on_iteration_end(self, trainer, iteration, logs):
+        if iteration >= self.n:
+            trainer.request_stop()
 
 
 def pytest_addoption(parser):

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     predictions = load_predictions(args.predictions)
     class_names = None
     if args.classes:
-        from tal_pyg.evaluation._jsonfile import read_text  # not datasets.read_name_list: no torch here
+        from tal_pyg.utils.io import read_text  # not datasets.read_name_list: no torch here
 
         class_names = [x.strip() for x in read_text(args.classes, "class-list").split("\n")
                        if x.strip() and not x.strip().startswith("#")]

@@ -15,10 +15,10 @@ import argparse
 import json
 from typing import Any, Dict
 
-from tal_pyg.config.experiment import ACGNetConfig  # light: no torch
+from tal_pyg.graph.params import DEFAULT_GRAPH  # light: no torch
 
-#: The graph defaults of the action complement graph (Eq. 2-4), as the experiment config defines them.
-_DEFAULTS = {key: getattr(ACGNetConfig(), key) for key in ("k", "threshold", "alpha", "z", "graph")}
+#: The graph defaults of the action complement graph (Eq. 2-4).
+_DEFAULTS = {key: getattr(DEFAULT_GRAPH, key) for key in ("k", "threshold", "alpha", "z", "graph")}
 
 
 def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:

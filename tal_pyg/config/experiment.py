@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Literal, Optional, Sequence, get_args
 
 import yaml
 
+from tal_pyg.graph.params import DEFAULT_GRAPH, GraphVariant
 from tal_pyg.config.dataclass_io import (
     ConfigError,
     apply_overrides,
@@ -47,7 +48,6 @@ Modality = Literal["all", "rgb", "flow"]
 OnError = Literal["raise", "skip"]
 TestSampling = Literal["auto", "uniform", "all", "cap", "clamp"]
 TIoUPreset = Literal["thumos14", "thumos14-full", "activitynet"]
-GraphVariant = Literal["full", "similarity", "similarity_minus_temporal", "temporal_only"]
 Fusion = Literal["sum", "concat"]
 EPMReduction = Literal["mean", "sum"]
 Optimizer = Literal["adam", "adamw", "sgd"]
@@ -161,16 +161,16 @@ class ACGNetConfig:
     """ACGNet plug-in (paper Eq. 1-8; decisions in docs/method.md). ``enabled: false`` trains the bare head."""
 
     enabled: bool = False
-    k: int = 50
-    threshold: float = 0.85
-    alpha: float = 1.0
-    z: int = 10
-    graph: GraphVariant = "full"
+    k: int = DEFAULT_GRAPH.k  # the graph's defaults: tal_pyg.graph.params
+    threshold: float = DEFAULT_GRAPH.threshold
+    alpha: float = DEFAULT_GRAPH.alpha
+    z: int = DEFAULT_GRAPH.z
+    graph: GraphVariant = DEFAULT_GRAPH.graph
     num_layers: int = 2
     use_avg: bool = True
     use_gcn: bool = True
     fusion: Fusion = "sum"
-    block_size: Optional[int] = None
+    block_size: Optional[int] = DEFAULT_GRAPH.block_size
     epm_weight: float = 1.0
     epm_reduction: EPMReduction = "mean"
 
@@ -204,6 +204,45 @@ class ModelConfig:
     head: str = "basnet"  # a key of tal_pyg.models.HEADS
     head_config: Dict[str, Any] = field(default_factory=dict)  # checked against the head's config dataclass
     acgnet: ACGNetConfig = field(default_factory=ACGNetConfig)
+
+    def __post_init__(self) -> None:
+        self.head_config = nest_flat_proposal_keys(self.head, self.head_config)
+
+
+def nest_flat_proposal_keys(head: str, head_config: Dict[str, Any]) -> Dict[str, Any]:
+    """``model.head_config`` with the flat localisation keys of earlier versions moved into its
+    ``proposal`` section (``argmax_if_none: true`` -> ``proposal: {argmax_if_none: true}``, renamed where the
+    head's ``FLAT_PROPOSAL_KEYS`` say so), with one :class:`FutureWarning` naming them. A ``config.yaml``
+    written by an earlier version therefore loads to the configuration it ran (``--resume``, run reuse).
+
+    Raises:
+        ConfigError: a flat key and its ``proposal`` field are both given, with different values.
+    """
+    import warnings
+
+    from tal_pyg.models import HEADS
+
+    if head not in HEADS or not isinstance(head_config, dict):
+        return head_config  # an unknown head is reported by ExperimentConfig.head_config()
+    renames: Dict[str, str] = getattr(HEADS[head][1], "FLAT_PROPOSAL_KEYS", {})
+    flat = [k for k in head_config if k in renames]
+    if not flat:
+        return head_config
+    out = {k: v for k, v in head_config.items() if k not in renames}
+    given = out.get("proposal") or {}
+    if not isinstance(given, dict):
+        return head_config  # not a mapping: from_dict names the problem
+    proposal = dict(given)
+    for key in flat:
+        new = renames[key]
+        if new in proposal and proposal[new] != head_config[key]:
+            raise ConfigError(f"model.head_config.{key} ({head_config[key]!r}) and model.head_config.proposal.{new} "
+                              f"({proposal[new]!r}) are both given: keep model.head_config.proposal.{new}")
+        proposal[new] = head_config[key]
+    out["proposal"] = proposal
+    warnings.warn("; ".join(f"model.head_config.{k} is deprecated, read as model.head_config.proposal.{renames[k]}"
+                            for k in flat), FutureWarning, stacklevel=2)
+    return out
 
 
 @dataclass

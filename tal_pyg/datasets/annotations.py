@@ -35,7 +35,9 @@ TEST_SUBSETS = ("test", "testing")
 
 @dataclass
 class VideoAnnotation:
-    """Temporal annotation of one video.
+    """Temporal annotation of one video as the datasets use it: the instances, with the ``Ambiguous``
+    segments set apart (read from an ActivityNet-format file through
+    :class:`~tal_pyg.evaluation.ground_truth.DatabaseEntry`, or from a layout's own files).
 
     Attributes:
         subset: subset name as written in the file (``"train"``, ``"validation"``, ...) or ``None``.

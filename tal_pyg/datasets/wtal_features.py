@@ -55,7 +55,7 @@ from tal_pyg.datasets.annotations import (
     to_activitynet,
 )
 from tal_pyg.datasets.layouts import detect_layout, read_layout
-from tal_pyg.datasets.layouts.base import STREAMS, LayoutContents, StreamSource, VideoRecord
+from tal_pyg.datasets.layouts.base import STREAMS, LayoutContents, StreamSource, LayoutVideo
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -68,7 +68,7 @@ class _VideoError(Exception):
 
 @dataclass
 class _Item:
-    record: VideoRecord
+    record: LayoutVideo
     sources: List[StreamSource]  # in concatenation order
     num_snippets: int
     label_ids: List[int]
@@ -274,7 +274,7 @@ class WTALFeatures(Dataset):
             raise error
         self.skipped[video] = self.failed[video] = str(error)
 
-    def _check_record(self, rec: VideoRecord) -> Tuple[_Item, List[Tuple[int, ...]]]:
+    def _check_record(self, rec: LayoutVideo) -> Tuple[_Item, List[Tuple[int, ...]]]:
         if "annotation" in rec.missing:
             raise _VideoError(rec.missing["annotation"])
         label_ids = []

@@ -44,7 +44,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
-from tal_pyg.evaluation._jsonfile import read_json, read_text
+from tal_pyg.utils.io import read_json, read_text
 
 __all__ = [
     "GroundTruth",
@@ -129,7 +129,9 @@ def to_segments(values: list, where: Where, what: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DatabaseEntry:
-    """One validated entry of an ActivityNet-format ``database`` (see the module docstring).
+    """One validated entry of an ActivityNet-format ``database`` (see the module docstring), as the file
+    has it: annotations in file order, ``"Ambiguous"`` an ordinary label (the evaluator's view; the datasets
+    turn it into a :class:`~tal_pyg.datasets.annotations.VideoAnnotation`, Ambiguous segments set apart).
 
     Attributes:
         subset: the ``subset`` name, or ``None`` where the entry has none.

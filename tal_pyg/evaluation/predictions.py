@@ -23,7 +23,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from tal_pyg.evaluation._jsonfile import read_json
+from tal_pyg.utils.io import read_json
 from tal_pyg.evaluation.ground_truth import to_segments
 from tal_pyg.utils.io import atomic_write_json
 

@@ -31,15 +31,9 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor
 
-__all__ = ["GRAPH_VARIANTS", "DEFAULT_BLOCK_ELEMENTS", "build_action_complement_graph"]
+from tal_pyg.graph.params import DEFAULT_GRAPH, GRAPH_VARIANTS
 
-#: Graph variants (paper Table 3): ``full`` = G3 :math:`(A^s + \alpha A^t)/2` (the ACG, Eq. 3),
-#: ``similarity`` = G1 :math:`A^s`, ``similarity_minus_temporal`` = G2 :math:`A^s - \alpha A^t`,
-#: ``temporal_only`` = :math:`A^t` (features only fix the length). Table 3 writes G1 = Gs,
-#: G2 = Gs - Gt, G3 = Gs + Gt; only G3 is defined by an equation (Eq. 3, with its 1/2), so G2 is read
-#: like G1, without the 1/2: ``(A^s - \alpha A^t)/2`` never exceeds 1/2 < lambda = 0.85 and would have
-#: no edge at all, while the paper's G2 column changes with K (docs/departures.md).
-GRAPH_VARIANTS = ("full", "similarity", "similarity_minus_temporal", "temporal_only")
+__all__ = ["GRAPH_VARIANTS", "DEFAULT_BLOCK_ELEMENTS", "build_action_complement_graph"]
 
 #: Default number of entries of the dense similarity matrix computed at once (``2**25`` =
 #: 128 MiB in float32). With ``block_size=None`` the row block is derived from it.
@@ -334,17 +328,18 @@ def build_action_complement_graph(
     x: Tensor,
     mask: Optional[Tensor] = None,
     *,
-    k: int = 50,
-    threshold: float = 0.85,
-    alpha: float = 1.0,
-    z: int = 10,
-    graph: str = "full",
-    block_size: Optional[int] = None,
+    k: int = DEFAULT_GRAPH.k,
+    threshold: float = DEFAULT_GRAPH.threshold,
+    alpha: float = DEFAULT_GRAPH.alpha,
+    z: int = DEFAULT_GRAPH.z,
+    graph: str = DEFAULT_GRAPH.graph,
+    block_size: Optional[int] = DEFAULT_GRAPH.block_size,
     check_values: bool = True,
 ) -> Tuple[Tensor, Tensor]:
     r"""Build the sparse action complement graph of every video in a batch.
 
-    See the module docstring for the formulas (Eq. 1-4 and the row normalisation).
+    See the module docstring for the formulas (Eq. 1-4 and the row normalisation); the defaults are
+    :data:`~tal_pyg.graph.params.DEFAULT_GRAPH`.
 
     Args:
         x: snippet features ``[T, D]`` (one video) or ``[B, T, D]`` (a padded batch).

@@ -28,7 +28,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from tal_pyg.nn._checks import all_finite
+from tal_pyg.debug import all_finite
 from tal_pyg.nn.graph_aggregation import sparse_adjacency, sparse_matmul
 
 __all__ = ["EPM_REDUCTIONS", "epm_loss"]

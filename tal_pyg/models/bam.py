@@ -5,8 +5,9 @@ docs/departures.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -24,7 +25,7 @@ from tal_pyg.models.base import (
 from tal_pyg.models.functional import gather_mean, masked_topk_indices, masked_topk_mean, ratio_k
 from tal_pyg.models.layers import Conv1dTime
 from tal_pyg.postprocess import (
-    DEFAULT_ACT_THRESHOLDS,
+    ProposalConfig,
     generate_proposals,
     minmax_normalize,
     select_classes,
@@ -33,6 +34,21 @@ from tal_pyg.postprocess import (
 
 #: np.arange(0.4, 0.625, 0.025): BaM's thresholds on the normalised feature magnitude
 DEFAULT_MAGNITUDE_THRESHOLDS: Tuple[float, ...] = tuple(round(0.4 + 0.025 * i, 4) for i in range(9))
+
+
+@dataclass
+class BaMProposalConfig(ProposalConfig):
+    """BaM's localisation (released UM code): classes with ``s_act >= 0.2`` (arg-max if none), both min-max
+    normalisations clipped to [0, 1], runs shorter than 2 upsampled steps are not proposals but stay in the
+    thresholded CAS, NMS 0.6 with the reference nms' "+1" length convention. ``thresholds`` are those on
+    the CAS; BaM's second branch thresholds the magnitude (``BaMConfig.magnitude_thresholds``). ``contrast``
+    is not read: the CAS branch contrasts the thresholded CAS, the magnitude branch the CAS as is."""
+
+    class_threshold: float = 0.2
+    minmax_clip: bool = True  # released UM: both min-max normalisations are clipped to [0, 1]
+    min_length: int = 2
+    nms_threshold: float = 0.6
+    nms_length_offset: float = 1.0
 
 
 @dataclass
@@ -56,24 +72,20 @@ class BaMConfig:
     um_weight: float = 5e-4  # alpha
     be_weight: float = 1.0  # beta
     # localisation (docs/method.md#host-frameworks)
-    class_threshold: float = 0.2  # classes with s_act >= 0.2
-    argmax_if_none: bool = True
-    cas_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS
-    minmax_clip: bool = True  # released UM: both min-max normalisations are clipped to [0, 1]
-    magnitude_thresholds: Tuple[float, ...] = DEFAULT_MAGNITUDE_THRESHOLDS
-    upsample: int = 24
-    oic_margin_ratio: float = 0.25
-    video_score_weight: float = 0.2
-    min_length: int = 2  # upsampled steps: shorter runs are not proposals ...
-    short_runs_in_signal: bool = True  # ... but stay in the thresholded CAS of the contrast (released UM)
-    nms_threshold: float = 0.6
-    nms_length_offset: float = 1.0  # the reference nms' "+1" length convention (0: plain temporal IoU)
-    soft_nms: bool = False
-    soft_nms_sigma: float = 0.5
+    magnitude_thresholds: Tuple[float, ...] = DEFAULT_MAGNITUDE_THRESHOLDS  # on the normalised magnitude
+    proposal: BaMProposalConfig = field(default_factory=BaMProposalConfig)
 
+    #: flat localisation keys of earlier configs -> their field of ``proposal`` (read with a warning)
+    FLAT_PROPOSAL_KEYS: ClassVar[Dict[str, str]] = {
+        "class_threshold": "class_threshold", "argmax_if_none": "argmax_if_none", "cas_thresholds": "thresholds",
+        "minmax_clip": "minmax_clip", "upsample": "upsample", "oic_margin_ratio": "margin_ratio",
+        "video_score_weight": "score_weight", "min_length": "min_length",
+        "short_runs_in_signal": "short_runs_in_signal", "nms_threshold": "nms_threshold",
+        "nms_length_offset": "nms_length_offset", "soft_nms": "soft_nms", "soft_nms_sigma": "soft_nms_sigma",
+    }
 
     def __post_init__(self) -> None:
-        check_positive_ints(self, ("hidden_channels", "kernel_size", "upsample", "min_length"))
+        check_positive_ints(self, ("hidden_channels", "kernel_size"))
         if self.kernel_size % 2 != 1:
             raise ValueError(f"BaMConfig.kernel_size must be odd (same-length output), got {self.kernel_size}")
         for n in ("dropout", "magnitude_dropout"):
@@ -119,6 +131,7 @@ class BaMHead(WTALHead):
     def __init__(self, in_channels: int, num_classes: int, config: Optional[BaMConfig] = None) -> None:
         super().__init__(in_channels, num_classes)
         self.config = cfg = config_from(config, BaMConfig, "BaMHead")
+        self.proposal_config = dataclasses.replace(cfg.proposal)  # a copy: editing it leaves the config alone
         self.embedding = Conv1dTime(in_channels, cfg.hidden_channels, cfg.kernel_size)
         self.classifier = Conv1dTime(cfg.hidden_channels, num_classes, 1, bias=False)
         self.dropout = nn.Dropout(cfg.dropout)
@@ -189,7 +202,7 @@ class BaMHead(WTALHead):
         Returns ``(cas [n, C], magnitude [n])``.
         """
         mag = output["magnitudes"][b, :n].detach().double().cpu().numpy()
-        clip = self.config.minmax_clip
+        clip = self.proposal_config.minmax_clip
         mag = minmax_normalize(mag, lower=float(output["magnitude_bkg"][b].detach()),
                                upper=float(output["magnitude_act"][b].detach()), clip=clip)
         cas = output["cas_softmax"][b, :n].detach().double().cpu().numpy() * mag[:, None]
@@ -200,25 +213,25 @@ class BaMHead(WTALHead):
         """BaM localisation (docs/method.md#host-frameworks): proposals from thresholds on the CAS
         (outer-inner contrast on the thresholded CAS) and on the magnitude (contrast on the CAS as is),
         merged, then class-wise NMS."""
-        cfg = self.config
+        cfg, pc = self.config, self.proposal_config
         scores = self.video_scores(output).detach().double().cpu().numpy()
         B, T = output["cas"].shape[:2]
         out = []
         for b, n, sec in self.iter_videos(output, snippet_seconds, lengths, B, T):
-            classes = select_classes(scores[b], cfg.class_threshold, inclusive=True,
-                                     argmax_if_none=cfg.argmax_if_none)
+            classes = select_classes(scores[b], pc.class_threshold, inclusive=pc.class_threshold_inclusive,
+                                     argmax_if_none=pc.argmax_if_none)
             if classes.size == 0:
                 out.append(np.zeros((0, 4)))
                 continue
             cas, mag = self.localization_scores(output, b, n)
-            common = dict(snippet_seconds=sec, upsample=cfg.upsample, score_form="basnet",
-                          margin_ratio=cfg.oic_margin_ratio, outer_weight=1.0,
-                          score_weight=cfg.video_score_weight, min_length=cfg.min_length,
-                          short_runs_in_signal=cfg.short_runs_in_signal)
-            from_cas = generate_proposals(cas[:, classes], classes, scores[b, classes], cfg.cas_thresholds,
+            common = dict(snippet_seconds=sec, upsample=pc.upsample, score_form=pc.score_form,
+                          margin_ratio=pc.margin_ratio, outer_weight=pc.outer_weight,
+                          score_weight=pc.score_weight, min_length=pc.min_length,
+                          short_runs_in_signal=pc.short_runs_in_signal)
+            from_cas = generate_proposals(cas[:, classes], classes, scores[b, classes], pc.thresholds,
                                           contrast="thresholded", **common)
             from_mag = generate_proposals(cas[:, classes], classes, scores[b, classes], cfg.magnitude_thresholds,
                                           threshold_on=mag, contrast="raw", **common)
-            out.append(suppress(np.concatenate([from_cas, from_mag]), cfg.nms_threshold, use_soft_nms=cfg.soft_nms,
-                                soft_nms_sigma=cfg.soft_nms_sigma, length_offset=cfg.nms_length_offset))
+            out.append(suppress(np.concatenate([from_cas, from_mag]), pc.nms_threshold, use_soft_nms=pc.soft_nms,
+                                soft_nms_sigma=pc.soft_nms_sigma, length_offset=pc.nms_length_offset))
         return out

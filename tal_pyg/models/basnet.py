@@ -5,8 +5,9 @@ docs/departures.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -23,7 +24,18 @@ from tal_pyg.models.base import (
 )
 from tal_pyg.models.functional import masked_topk_mean, ratio_k
 from tal_pyg.models.layers import Conv1dTime
-from tal_pyg.postprocess import DEFAULT_ACT_THRESHOLDS, ProposalConfig, cas_to_proposals
+from tal_pyg.postprocess import ProposalConfig, cas_to_proposals
+
+
+@dataclass
+class BaSNetProposalConfig(ProposalConfig):
+    """BaS-Net's localisation (released code): classes with ``p_supp >= 0.25`` and no fallback when none
+    passes, the thresholds 0, 0.025, ..., 0.225 on the min-max normalised (not clipped) CAS upsampled x24,
+    score = outer-inner contrast + 0.2 ``p_supp`` (real, not binarised), NMS 0.7 with the reference
+    nms' "+1" length convention."""
+
+    argmax_if_none: bool = False  # reference code: no fallback when no class passes
+    nms_length_offset: float = 1.0
 
 
 @dataclass
@@ -44,39 +56,24 @@ class BaSNetConfig:
     topk_ratio: float = 8.0  # k = max(1, T // 8) snippets in the top-k mean
     norm_weight: float = 1e-4  # alpha of the L1 norm of the foreground weights
     # localisation (docs/method.md#host-frameworks)
-    class_threshold: float = 0.25  # classes with p_supp >= 0.25
-    argmax_if_none: bool = False  # reference code: no fallback when no class passes
-    act_thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS  # 0, 0.025, ..., 0.225 on the normalised CAS
-    minmax_clip: bool = False  # released BaS-Net: the min-max normalised CAS is not clipped to [0, 1] (UM clips)
-    upsample: int = 24
-    oic_margin_ratio: float = 0.25
-    video_score_weight: float = 0.2  # gamma: score = outer-inner contrast + 0.2 * p_supp (real, not binarised)
-    min_length: int = 1  # upsampled steps
-    nms_threshold: float = 0.7
-    nms_length_offset: float = 1.0  # the reference nms' "+1" length convention (0: plain temporal IoU)
-    soft_nms: bool = False
-    soft_nms_sigma: float = 0.5
+    proposal: BaSNetProposalConfig = field(default_factory=BaSNetProposalConfig)
 
+    #: flat localisation keys of earlier configs -> their field of ``proposal`` (read with a warning)
+    FLAT_PROPOSAL_KEYS: ClassVar[Dict[str, str]] = {
+        "class_threshold": "class_threshold", "argmax_if_none": "argmax_if_none", "act_thresholds": "thresholds",
+        "minmax_clip": "minmax_clip", "upsample": "upsample", "oic_margin_ratio": "margin_ratio",
+        "video_score_weight": "score_weight", "min_length": "min_length", "nms_threshold": "nms_threshold",
+        "nms_length_offset": "nms_length_offset", "soft_nms": "soft_nms", "soft_nms_sigma": "soft_nms_sigma",
+    }
 
     def __post_init__(self) -> None:
-        check_positive_ints(self, ("filter_hidden_channels", "hidden_channels", "kernel_size", "upsample"))
+        check_positive_ints(self, ("filter_hidden_channels", "hidden_channels", "kernel_size"))
         if self.kernel_size % 2 != 1:
             raise ValueError(f"BaSNetConfig.kernel_size must be odd (same-length output), got {self.kernel_size}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"BaSNetConfig.dropout must be in [0, 1), got {self.dropout}")
         if self.topk_ratio <= 0:
             raise ValueError(f"BaSNetConfig.topk_ratio must be > 0, got {self.topk_ratio}")
-
-
-    def proposal_config(self) -> ProposalConfig:
-        return ProposalConfig(
-            class_threshold=self.class_threshold, class_threshold_inclusive=True,
-            argmax_if_none=self.argmax_if_none, thresholds=tuple(self.act_thresholds), minmax_clip=self.minmax_clip,
-            upsample=self.upsample,
-            contrast="thresholded", score_form="basnet", margin_ratio=self.oic_margin_ratio, outer_weight=1.0,
-            score_weight=self.video_score_weight, min_length=self.min_length, nms_threshold=self.nms_threshold,
-            nms_length_offset=self.nms_length_offset, soft_nms=self.soft_nms, soft_nms_sigma=self.soft_nms_sigma,
-        )
 
 
 class BaSNetHead(WTALHead):
@@ -109,7 +106,7 @@ class BaSNetHead(WTALHead):
     def __init__(self, in_channels: int, num_classes: int, config: Optional[BaSNetConfig] = None) -> None:
         super().__init__(in_channels, num_classes)
         self.config = cfg = config_from(config, BaSNetConfig, "BaSNetHead")
-        self.proposal_config = cfg.proposal_config()
+        self.proposal_config = dataclasses.replace(cfg.proposal)  # a copy: editing it leaves the config alone
         slope = cfg.negative_slope
         self.filter_module = nn.Sequential(
             Conv1dTime(in_channels, cfg.filter_hidden_channels, 1), nn.LeakyReLU(slope),

@@ -5,8 +5,9 @@ docs/departures.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar, Dict, List, Literal, Optional, Tuple
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ from tal_pyg.models.base import (
     normalise_labels,
 )
 from tal_pyg.postprocess import (
+    ProposalConfig,
     gaussian_smooth_1d,
     generate_proposals,
     select_classes,
@@ -30,6 +32,24 @@ from tal_pyg.postprocess import (
     upsample_linear,
 )
 from tal_pyg.postprocess.smoothing import gaussian_smooth_padded
+
+
+@dataclass
+class DGAMProposalConfig(ProposalConfig):
+    """DGAM's localisation (released code): per stream, classes with probability ``> 0.1`` (arg-max if
+    none), sequences upsampled x20, proposal score ``inner - 0.3 (left outer + right outer)`` on the
+    sequence as is (no video-score term), NMS 0.5 on the plain temporal IoU. ``thresholds`` and
+    ``minmax_clip`` are not read: DGAM thresholds each stream once (``DGAMConfig.segment_thresholds``) and
+    does not min-max normalise."""
+
+    class_threshold: float = 0.1
+    class_threshold_inclusive: bool = False
+    upsample: int = 20
+    contrast: Literal["thresholded", "raw"] = "raw"
+    score_form: Literal["basnet", "dgam"] = "dgam"
+    outer_weight: float = 0.3  # score = inner - 0.3 * (left outer + right outer)
+    score_weight: float = 0.0
+    nms_threshold: float = 0.5
 
 
 @dataclass
@@ -62,24 +82,22 @@ class DGAMConfig:
     kl_weight: float = 0.1
     cvae_warmup_iterations: int = 1800
     # localisation (docs/method.md#host-frameworks)
-    class_threshold: float = 0.1  # classes with probability > 0.1 (arg-max if none)
-    argmax_if_none: bool = True
     stream_weights: Tuple[float, ...] = (0.35, 0.65)  # T-CAM fusion RGB : flow
     attention_mix: float = 0.2  # active where (1 - mix) * wtCAM + mix * lambda^2 > segment threshold
     segment_thresholds: Tuple[float, ...] = (0.03, 0.08)
     threshold_smoothing_sigma: float = 0.0  # Gaussian smoothing of that signal (upsampled steps); ANet: 25
-    upsample: int = 20
-    oic_margin_ratio: float = 0.25  # outer margins of floor(n / 4) + 1 steps on each side
-    outer_weight: float = 0.3  # score = inner - 0.3 * (left outer + right outer)
-    nms_threshold: float = 0.5
-    nms_length_offset: float = 0.0
-    soft_nms: bool = False
-    soft_nms_sigma: float = 0.5
+    proposal: DGAMProposalConfig = field(default_factory=DGAMProposalConfig)
 
+    #: flat localisation keys of earlier configs -> their field of ``proposal`` (read with a warning)
+    FLAT_PROPOSAL_KEYS: ClassVar[Dict[str, str]] = {
+        "class_threshold": "class_threshold", "argmax_if_none": "argmax_if_none", "upsample": "upsample",
+        "oic_margin_ratio": "margin_ratio", "outer_weight": "outer_weight", "nms_threshold": "nms_threshold",
+        "nms_length_offset": "nms_length_offset", "soft_nms": "soft_nms", "soft_nms_sigma": "soft_nms_sigma",
+    }
 
     def __post_init__(self) -> None:
         check_positive_ints(self, ("num_streams", "attention_hidden_channels", "latent_channels",
-                               "cvae_hidden_channels", "upsample"))
+                               "cvae_hidden_channels"))
         for name in ("stream_names", "fg_weights", "recon_weights", "stream_weights", "segment_thresholds"):
             if len(getattr(self, name)) != self.num_streams:
                 raise ValueError(
@@ -159,6 +177,7 @@ class DGAMHead(WTALHead):
     def __init__(self, in_channels: int, num_classes: int, config: Optional[DGAMConfig] = None) -> None:
         super().__init__(in_channels, num_classes)
         self.config = cfg = config_from(config, DGAMConfig, "DGAMHead")
+        self.proposal_config = dataclasses.replace(cfg.proposal)  # a copy: editing it leaves the config alone
         if in_channels % cfg.num_streams:
             raise ValueError(
                 f"DGAMHead: in_channels ({in_channels}) must split into {cfg.num_streams} equal streams"
@@ -306,7 +325,7 @@ class DGAMHead(WTALHead):
 
         then the proposals of all streams together go through class-wise NMS (0.5).
         """
-        cfg = self.config
+        cfg, pc = self.config, self.proposal_config
         C = self.num_classes
         att = output["attention"].detach().double().cpu().numpy()  # [S, B, T]
         sig = torch.sigmoid(output["tcam"][..., :C].detach().double()).cpu().numpy()  # [S, B, T, C]
@@ -319,25 +338,26 @@ class DGAMHead(WTALHead):
             fused = np.einsum("s,stc->tc", w, sig[:, b, :n])
             found = []
             for s in range(S):
-                classes = select_classes(probs[s, b], cfg.class_threshold, inclusive=False,
-                                         argmax_if_none=cfg.argmax_if_none)
+                classes = select_classes(probs[s, b], pc.class_threshold, inclusive=pc.class_threshold_inclusive,
+                                         argmax_if_none=pc.argmax_if_none)
                 if classes.size == 0:
                     continue
                 lam = att[s, b, :n]
                 signal = lam[:, None] * sig[s, b, :n][:, classes]
                 score = lam[:, None] ** 2 * fused[:, classes] if S > 1 else signal
-                up_signal = upsample_linear(signal, cfg.upsample)
-                up_lam = upsample_linear(lam, cfg.upsample)
+                up_signal = upsample_linear(signal, pc.upsample)
+                up_lam = upsample_linear(lam, pc.upsample)
                 active_on = (1.0 - cfg.attention_mix) * up_signal + cfg.attention_mix * up_lam[:, None] ** 2
                 if cfg.threshold_smoothing_sigma > 0:
                     active_on = gaussian_smooth_1d(active_on, cfg.threshold_smoothing_sigma, axis=0)
                 found.append(generate_proposals(
-                    upsample_linear(score, cfg.upsample), classes, np.zeros(classes.size),
-                    [cfg.segment_thresholds[s]], snippet_seconds=sec / cfg.upsample, upsample=1,
-                    threshold_on=active_on, contrast="raw", score_form="dgam",
-                    margin_ratio=cfg.oic_margin_ratio, outer_weight=cfg.outer_weight, score_weight=0.0,
+                    upsample_linear(score, pc.upsample), classes, np.zeros(classes.size),
+                    [cfg.segment_thresholds[s]], snippet_seconds=sec / pc.upsample, upsample=1,
+                    threshold_on=active_on, contrast=pc.contrast, score_form=pc.score_form,
+                    margin_ratio=pc.margin_ratio, outer_weight=pc.outer_weight, score_weight=pc.score_weight,
+                    min_length=pc.min_length, short_runs_in_signal=pc.short_runs_in_signal,
                 ))
             props = np.concatenate(found) if found else np.zeros((0, 4))
-            out.append(suppress(props, cfg.nms_threshold, use_soft_nms=cfg.soft_nms,
-                                soft_nms_sigma=cfg.soft_nms_sigma, length_offset=cfg.nms_length_offset))
+            out.append(suppress(props, pc.nms_threshold, use_soft_nms=pc.soft_nms,
+                                soft_nms_sigma=pc.soft_nms_sigma, length_offset=pc.nms_length_offset))
         return out

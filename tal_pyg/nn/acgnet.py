@@ -26,14 +26,13 @@ from torch import Tensor
 from torch_geometric.nn import Linear
 from torch_geometric.utils import degree
 
-from tal_pyg.debug import is_debug_enabled
-from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
-from tal_pyg.nn._checks import all_finite
+from tal_pyg.debug import all_finite, is_debug_enabled
+from tal_pyg.graph import DEFAULT_GRAPH, GRAPH_VARIANTS, build_action_complement_graph
 from tal_pyg.nn.graph_aggregation import (
     SPARSE_BACKENDS,
     Adjacency,
     GraphAggregation,
-    _is_torch_sparse_tensor,
+    is_torch_sparse_tensor,
     sparse_adjacency,
 )
 
@@ -98,15 +97,15 @@ class ACGNet(torch.nn.Module):
         self,
         in_channels: int,
         num_layers: int = 2,
-        k: int = 50,
-        threshold: float = 0.85,
-        alpha: float = 1.0,
-        z: int = 10,
-        graph: str = "full",
+        k: int = DEFAULT_GRAPH.k,
+        threshold: float = DEFAULT_GRAPH.threshold,
+        alpha: float = DEFAULT_GRAPH.alpha,
+        z: int = DEFAULT_GRAPH.z,
+        graph: str = DEFAULT_GRAPH.graph,
         use_avg: bool = True,
         use_gcn: bool = True,
         fusion: str = "sum",
-        block_size: Optional[int] = None,
+        block_size: Optional[int] = DEFAULT_GRAPH.block_size,
         sparse_backend: str = "auto",
     ) -> None:
         super().__init__()
@@ -189,8 +188,8 @@ class ACGNet(torch.nn.Module):
         self, edge_index: Adjacency, edge_weight: Optional[Tensor], num_nodes: int, dtype: torch.dtype,
         is_sorted: bool = False,
     ) -> Adjacency:
-        if _is_torch_sparse_tensor(edge_index) or getattr(edge_index, "is_sparse_csr", False):
-            if tuple(edge_index.sizes() if _is_torch_sparse_tensor(edge_index) else edge_index.shape) != (
+        if is_torch_sparse_tensor(edge_index) or getattr(edge_index, "is_sparse_csr", False):
+            if tuple(edge_index.sizes() if is_torch_sparse_tensor(edge_index) else edge_index.shape) != (
                 num_nodes,
                 num_nodes,
             ):

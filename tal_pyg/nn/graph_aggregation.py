@@ -49,7 +49,8 @@ SPARSE_BACKENDS = ("auto", "torch_sparse", "torch_csr")
 Adjacency = Union[Tensor, "_SparseTensor"]
 
 
-def _is_torch_sparse_tensor(adj: object) -> bool:
+def is_torch_sparse_tensor(adj: object) -> bool:
+    """Whether ``adj`` is a ``torch_sparse.SparseTensor`` (``False`` when torch_sparse is not installed)."""
     return _SparseTensor is not None and isinstance(adj, _SparseTensor)
 
 
@@ -167,7 +168,7 @@ def sparse_matmul(adj: Adjacency, x: Tensor) -> Tensor:
     ``torch.sparse.mm(..., "sum")`` reduction kernel (one pass over the CSR rows, no ``E x D``
     intermediate) with a cached transposed CSR for the backward pass.
     """
-    if _is_torch_sparse_tensor(adj):
+    if is_torch_sparse_tensor(adj):
         if adj.nnz() == 0:
             return x.new_zeros(adj.size(0), x.size(1)) + 0 * x[:0].sum()
         if adj.dtype() != x.dtype:
@@ -203,7 +204,7 @@ class GraphAggregation(MessagePassing):
         self.sparse_backend = sparse_backend
 
     def forward(self, x: Tensor, edge_index: Adjacency, edge_weight: Optional[Tensor] = None) -> Tensor:
-        if not (_is_torch_sparse_tensor(edge_index) or getattr(edge_index, "is_sparse_csr", False)):
+        if not (is_torch_sparse_tensor(edge_index) or getattr(edge_index, "is_sparse_csr", False)):
             # a module: never read the edges on the host to see whether they are sorted, sort them
             edge_index = sparse_adjacency(edge_index, edge_weight, x.size(0), self.sparse_backend, is_sorted=False)
         return self.propagate(edge_index, x=x)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Literal, Optional, Sequence, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -192,27 +192,44 @@ def _run_prefix_sums(raw_cs: np.ndarray, rows: np.ndarray, col: np.ndarray, star
 
 @dataclass
 class ProposalConfig:
-    """The single-branch localisation recipe of BaS-Net (docs/method.md#host-frameworks), usable by
-    any head that exposes a ``[T, C]`` class activation sequence: select classes, min-max normalise,
-    upsample, multi-threshold grouping, outer-inner contrast + ``score_weight`` x video score,
-    class-wise (soft-)NMS."""
+    """The localisation recipe (docs/method.md#host-frameworks): select classes, min-max normalise,
+    upsample, multi-threshold grouping, outer-inner contrast + ``score_weight`` x video score, class-wise
+    (soft-)NMS. :func:`cas_to_proposals` runs it on any head that exposes a ``[T, C]`` class activation
+    sequence; the defaults here are the generic recipe of :class:`~tal_pyg.models.WTALHead`.
+
+    Each host keeps its released values in a subclass with its own defaults (``model.head_config.proposal``
+    of the experiment configs): :class:`~tal_pyg.models.basnet.BaSNetProposalConfig`,
+    :class:`~tal_pyg.models.bam.BaMProposalConfig`, :class:`~tal_pyg.models.dgam.DGAMProposalConfig`.
+    """
 
     class_threshold: float = 0.25
-    class_threshold_inclusive: bool = True
-    argmax_if_none: bool = True
-    thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS
+    class_threshold_inclusive: bool = True  # a class passes with score >= threshold (False: >)
+    argmax_if_none: bool = True  # no class passes: propose the arg-max class
+    thresholds: Tuple[float, ...] = DEFAULT_ACT_THRESHOLDS  # on the normalised CAS
     minmax_clip: bool = False  # clip the min-max normalised CAS to [0, 1] (released BaS-Net: no; UM: yes)
     upsample: int = 24
-    contrast: str = "thresholded"
-    score_form: str = "basnet"
-    margin_ratio: float = 0.25
+    contrast: Literal["thresholded", "raw"] = "thresholded"
+    score_form: Literal["basnet", "dgam"] = "basnet"
+    margin_ratio: float = 0.25  # outer margins of the outer-inner contrast, relative to the proposal length
     outer_weight: float = 1.0
-    score_weight: float = 0.2
-    min_length: int = 1
+    score_weight: float = 0.2  # weight of the video score in the proposal score
+    min_length: int = 1  # upsampled steps: shorter runs are not proposals ...
+    short_runs_in_signal: bool = True  # ... but stay in the thresholded CAS of the contrast (released UM)
     nms_threshold: float = 0.7
-    nms_length_offset: float = 0.0
+    nms_length_offset: float = 0.0  # 1.0: the reference nms' "+1" length convention (0: plain temporal IoU)
     soft_nms: bool = False
     soft_nms_sigma: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("upsample", "min_length"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{type(self).__name__}.{name} must be a positive int, got {v!r}")
+        if self.contrast not in ("thresholded", "raw"):
+            raise ValueError(f"{type(self).__name__}.contrast must be 'thresholded' or 'raw', got {self.contrast!r}")
+        if self.score_form not in SCORE_FORMS:
+            raise ValueError(f"{type(self).__name__}.score_form must be one of {SCORE_FORMS}, got {self.score_form!r}")
+        self.thresholds = tuple(self.thresholds)
 
 
 def suppress(proposals: np.ndarray, nms_threshold: float, *, use_soft_nms: bool = False,
@@ -258,7 +275,7 @@ def cas_to_proposals(
         a[:, classes], classes, scores[classes], cfg.thresholds, snippet_seconds=snippet_seconds,
         upsample=cfg.upsample, contrast=cfg.contrast, score_form=cfg.score_form,
         margin_ratio=cfg.margin_ratio, outer_weight=cfg.outer_weight, score_weight=cfg.score_weight,
-        min_length=cfg.min_length,
+        min_length=cfg.min_length, short_runs_in_signal=cfg.short_runs_in_signal,
     )
     return suppress(props, cfg.nms_threshold, use_soft_nms=cfg.soft_nms, soft_nms_sigma=cfg.soft_nms_sigma,
                     length_offset=cfg.nms_length_offset)

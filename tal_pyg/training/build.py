@@ -1,11 +1,100 @@
-"""Build the model and its optimisers from an :class:`~tal_pyg.config.ExperimentConfig`."""
+"""Build the pieces of a training run from an :class:`~tal_pyg.config.ExperimentConfig`.
+
+Each function builds one thing and can be called (and tested) on its own; :class:`~tal_pyg.training.Trainer`
+composes them in this order, which fixes the random stream of a run (the seed is set before the data are
+opened and the model is initialised):
+
+* :func:`setup_process`: threads, device, the process group of a ``torchrun`` launch, determinism;
+* :func:`open_training_data`: both splits after the pre-flight check, the train/validation split, the
+  transforms and the tIoU thresholds (:class:`TrainingData`);
+* :func:`build_model`, :func:`build_optimizers` (and :class:`~tal_pyg.training.step.MixedPrecision` for
+  the loss scaler);
+* :func:`~tal_pyg.training.checkpoint.restore_training_state`: a resumed run's state.
+"""
 from __future__ import annotations
 
-from typing import Dict, List
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 
-from tal_pyg.config.experiment import ExperimentConfig, OptimConfig
+from tal_pyg.config.dataclass_io import ConfigError
+from tal_pyg.config.experiment import ExperimentConfig, OptimConfig, TrainConfig
+from tal_pyg.training.distributed import DistributedContext, init_distributed
+from tal_pyg.utils.device import resolve_device
+
+
+def setup_process(tcfg: TrainConfig, device: Optional[str] = None) -> Tuple[torch.device, DistributedContext]:
+    """Prepare this process for training: ``train.num_threads``, the device (``device`` overrides
+    ``train.device``; under ``torchrun`` each CUDA process takes its ``LOCAL_RANK``), the process group, and
+    ``train.deterministic``. Returns ``(device, context)``."""
+    if tcfg.num_threads:
+        torch.set_num_threads(tcfg.num_threads)
+    resolved = resolve_device(device or tcfg.device, 0)
+    ctx = init_distributed(resolved)
+    if ctx.enabled and resolved.type == "cuda":
+        resolved = torch.device("cuda", ctx.local_rank)
+    if tcfg.deterministic:
+        torch.use_deterministic_algorithms(True)
+    return resolved, ctx
+
+
+@dataclass
+class TrainingData:
+    """The data of one run: both splits (after the pre-flight check), which training videos train and which
+    select the model, the sampling transforms and the tIoU thresholds of the evaluation."""
+
+    train_set: Any
+    test_set: Any
+    skipped_videos: Dict[str, Dict[str, str]]  # split -> {video: problem} left out by data.on_error: skip
+    class_names: List[str]
+    train_idx: List[int]
+    val_idx: List[int]
+    train_transform: Any
+    eval_transform: Any
+    tious: np.ndarray
+    in_channels: int
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def open_training_data(cfg: ExperimentConfig, log: Callable[[str], None] = print,
+                       ctx: Optional[DistributedContext] = None) -> TrainingData:
+    """Open and check the splits of ``cfg.data`` (:func:`~tal_pyg.training.preflight.open_checked_splits`).
+
+    A synthetic benchmark is generated into its cache folder on first use; in a distributed run only the
+    main process generates it, the others wait for it.
+
+    Raises:
+        PreflightError: bad videos (``data.on_error: raise``) or an empty split.
+        ConfigError: ``optim.batch_size`` not divisible by the number of processes.
+        ValueError: the two splits have different class lists.
+    """
+    from tal_pyg.training import data as data_mod
+    from tal_pyg.training.preflight import open_checked_splits
+
+    ctx = ctx or DistributedContext()
+    dcfg = cfg.data
+    if cfg.optim.batch_size % ctx.world_size:
+        raise ConfigError(f"optim.batch_size ({cfg.optim.batch_size}) must be divisible by the number of "
+                          f"processes ({ctx.world_size})")
+    if ctx.is_main and dcfg.dataset in data_mod.SYNTHETIC_PRESET_OF:
+        data_mod.ensure_synthetic(dcfg, log)
+    ctx.barrier()
+    train_set, test_set, skipped = open_checked_splits(dcfg, log)
+    class_names = list(train_set.class_names)
+    if list(test_set.class_names) != class_names:
+        raise ValueError("the train and test splits have different class lists")
+    train_idx, val_idx = data_mod.split_train_val(len(train_set), dcfg.val_fraction, cfg.train.seed)
+    return TrainingData(
+        train_set=train_set, test_set=test_set, skipped_videos=skipped, class_names=class_names,
+        train_idx=train_idx, val_idx=val_idx, train_transform=data_mod.train_transform(dcfg),
+        eval_transform=data_mod.eval_transform(dcfg, cfg.model.head), tious=data_mod.tiou_thresholds(dcfg),
+        in_channels=int(train_set[train_idx[0]].x.shape[-1]),
+    )
 
 
 def build_model(cfg: ExperimentConfig, in_channels: int, num_classes: int) -> torch.nn.Module:

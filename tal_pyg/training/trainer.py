@@ -12,6 +12,10 @@ evaluates it on the test split and leaves in ``out_dir``::
     training_curves.png  loss terms and mAP against the iteration
     run.lock             the lock a running run holds on the folder (see :mod:`tal_pyg.utils.run_lock`)
 
+The constructor builds the run from the functions of :mod:`tal_pyg.training.build`; :meth:`Trainer.fit` is
+the loop around :func:`~tal_pyg.training.step.train_iteration` (logging, model-selection evaluations,
+checkpoints, the callbacks of :mod:`tal_pyg.training.callbacks`), then the final test evaluation.
+
 ``resume=True`` continues from ``checkpoints/last.pt`` and, on CPU, ends with exactly the weights and
 metrics of an uninterrupted run with the same seed; on a finished run it changes nothing and returns the
 metrics of ``eval.json``.
@@ -26,25 +30,26 @@ import math
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
+import numpy as np
 import torch
 
-from tal_pyg.config.dataclass_io import ConfigError, diff_keys, to_dict
-from tal_pyg.config.experiment import RUNTIME_KEYS, ExperimentConfig
+from tal_pyg.config.dataclass_io import to_dict
+from tal_pyg.config.experiment import ExperimentConfig
 from tal_pyg.evaluation.selection import parse_selection_metric
-from tal_pyg.training import data as data_mod
 from tal_pyg.models import parameter_count
-from tal_pyg.training.build import build_model, build_optimizers
-from tal_pyg.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from tal_pyg.training.distributed import DistributedContext, init_distributed, resolve_device
+from tal_pyg.training import data as data_mod
+from tal_pyg.training.build import build_model, build_optimizers, open_training_data, setup_process
+from tal_pyg.training.callbacks import Callback
+from tal_pyg.training.checkpoint import load_checkpoint, restore_training_state, save_checkpoint
 from tal_pyg.training.inference import evaluate_predictions, predict_split, unwrap
-from tal_pyg.training.metrics_log import MetricsLog, plot_training_curves
-from tal_pyg.training.preflight import open_checked_splits
-from tal_pyg.training.reproducibility import get_rng_state, seed_everything, set_rng_state
 from tal_pyg.training.loader import PlannedBatches, make_train_loader
+from tal_pyg.training.metrics_log import MetricsLog, plot_training_curves
+from tal_pyg.training.reproducibility import get_rng_state, seed_everything
+from tal_pyg.training.run_folder import open_run_folder, start_run_folder
 from tal_pyg.training.step import MixedPrecision, first_nonfinite, train_iteration
-from tal_pyg.utils.io import atomic_write_json, atomic_write_text, remove_stale_temporaries
+from tal_pyg.utils.io import atomic_write_json
 from tal_pyg.utils.run_lock import RunLock
 
 SELECTION_LABELS = {
@@ -55,7 +60,22 @@ SELECTION_LABELS = {
 
 
 class Trainer:
-    """Train, select and evaluate one experiment. See the module docstring for what it writes."""
+    """Train, select and evaluate one experiment: the loop around
+    :func:`~tal_pyg.training.step.train_iteration`. See the module docstring for what it writes.
+
+    The constructor builds the run with the functions of :mod:`tal_pyg.training.build` (process and
+    device, data, model, optimisers) and locks and prepares the run folder; ``resume=True`` restores
+    ``checkpoints/last.pt`` (:func:`~tal_pyg.training.checkpoint.restore_training_state`).
+
+    Args:
+        cfg: the experiment.
+        out_dir: the run folder.
+        resume: continue the run in ``out_dir`` (a finished run: :meth:`fit` returns its ``eval.json``).
+        device: overrides ``train.device``.
+        log: where progress lines go (the main process only).
+        callbacks: hooks called by the loop (:mod:`tal_pyg.training.callbacks`), e.g.
+            :class:`~tal_pyg.training.callbacks.TimeLimit`; one may stop the run with :meth:`request_stop`.
+    """
 
     def __init__(
         self,
@@ -64,63 +84,39 @@ class Trainer:
         resume: bool = False,
         device: Optional[str] = None,
         log: Callable[[str], None] = print,
-        stop_after: Optional[int] = None,
+        callbacks: Sequence[Callback] = (),
     ) -> None:
         self._run_lock: Optional[RunLock] = None
         self._finished: Optional[Dict[str, Any]] = None  # eval.json of a finished run that is resumed
         self.metrics: Optional[MetricsLog] = None
+        self.callbacks: List[Callback] = list(callbacks)
+        self.should_stop = False
+        self.started_at: Optional[float] = None  # time.time() when the loop of fit() began
         try:
-            self._setup(cfg, out_dir, resume, device, log, stop_after)
+            self._setup(cfg, Path(out_dir), resume, device, log)
         except BaseException:
             self.close()
             raise
 
-    def _setup(self, cfg: ExperimentConfig, out_dir: str | Path, resume: bool, device: Optional[str],
-               log: Callable[[str], None], stop_after: Optional[int]) -> None:
-        self.cfg = cfg
-        self.out_dir = Path(out_dir)
-        self.stop_after = stop_after  # for interruption tests: stop (as if killed) after this iteration
-        tcfg = cfg.train
-        if tcfg.num_threads:
-            torch.set_num_threads(tcfg.num_threads)
-        self.device = resolve_device(device or tcfg.device, 0)
-        self.ctx: DistributedContext = init_distributed(self.device)
-        if self.ctx.enabled and self.device.type == "cuda":
-            self.device = torch.device("cuda", self.ctx.local_rank)
+    def _setup(self, cfg: ExperimentConfig, out_dir: Path, resume: bool, device: Optional[str],
+               log: Callable[[str], None]) -> None:
+        self.cfg, self.out_dir = cfg, out_dir
+        self.device, self.ctx = setup_process(cfg.train, device)
         self._log = log if self.ctx.is_main else (lambda s: None)
-        resume = self._prepare_run_folder(resume)
-        if tcfg.deterministic:
-            torch.use_deterministic_algorithms(True)
-        if cfg.optim.batch_size % self.ctx.world_size:
-            raise ConfigError(
-                f"optim.batch_size ({cfg.optim.batch_size}) must be divisible by the number of processes "
-                f"({self.ctx.world_size})"
-            )
-        seed_everything(tcfg.seed)
+        self._run_lock, resume = open_run_folder(out_dir, resume, self.ctx, self._log)
+        seed_everything(cfg.train.seed)
 
-        # ---- data
-        dcfg = cfg.data
-        if self.ctx.is_main and dcfg.dataset in data_mod.SYNTHETIC_PRESET_OF:
-            data_mod.ensure_synthetic(dcfg, self._log)
-        self.ctx.barrier()
-        self.train_set, self.test_set, self.skipped_videos = open_checked_splits(dcfg, self._log)
-        self.class_names: List[str] = list(self.train_set.class_names)
-        if list(self.test_set.class_names) != self.class_names:
-            raise ValueError("the train and test splits have different class lists")
-        self.train_idx, self.val_idx = data_mod.split_train_val(len(self.train_set), dcfg.val_fraction, tcfg.seed)
-        self.selection = tcfg.selection
+        data = open_training_data(cfg, self._log, self.ctx)
+        self.data = data
+        self.train_set, self.test_set, self.skipped_videos = data.train_set, data.test_set, data.skipped_videos
+        self.class_names, self.train_idx, self.val_idx = data.class_names, data.train_idx, data.val_idx
+        self.in_channels, self.num_classes = data.in_channels, data.num_classes
+        self.selection = cfg.train.selection
         if self.selection == "val" and not self.val_idx:
             self._log("warning: no validation videos (data.val_fraction = 0): selecting the last iteration")
             self.selection = "last"
-        self.tious = data_mod.tiou_thresholds(dcfg)
-        self.train_transform = data_mod.train_transform(dcfg)
-        self.eval_transform = data_mod.eval_transform(dcfg, cfg.model.head)
-        self.selection_metric = parse_selection_metric(tcfg.selection_metric)
-        first = self.train_set[self.train_idx[0]]
-        self.in_channels = int(first.x.shape[-1])
-        self.num_classes = len(self.class_names)
+        self.selection_metric = parse_selection_metric(cfg.train.selection_metric)
 
-        # ---- model
         self.model = build_model(cfg, self.in_channels, self.num_classes).to(self.device)
         self.optimizers = build_optimizers(self.model, cfg.optim)
         self.ddp_model: torch.nn.Module = self.model
@@ -130,42 +126,36 @@ class Trainer:
                 device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=len(self.optimizers) > 1,
             )
-        self.sampler = data_mod.BatchSampler(len(self.train_idx), cfg.optim.batch_size, tcfg.seed)
-        self.precision = MixedPrecision(tcfg.precision, self.device)
+        self.sampler = data_mod.BatchSampler(len(self.train_idx), cfg.optim.batch_size, cfg.train.seed)
+        self.precision = MixedPrecision(cfg.train.precision, self.device)
         self._batches: Optional[Iterator[Any]] = None  # iterator of the training DataLoader (first step)
         # device tensor: first iteration with a non-finite loss (-1: none)
         self._first_nonfinite: Optional[torch.Tensor] = None
         self.iteration = 0
         self.best: Dict[str, Any] = {"iteration": 0, "metric": -math.inf}
-        self.ckpt_dir = self.out_dir / "checkpoints"
-        self.metrics = MetricsLog(self.out_dir / "metrics.jsonl", self.out_dir / "tb", enabled=self.ctx.is_main)
+        self.ckpt_dir = out_dir / "checkpoints"
+        self.metrics = MetricsLog(out_dir / "metrics.jsonl", out_dir / "tb", enabled=self.ctx.is_main)
         if resume:
             self._resume()
         elif self.ctx.is_main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
-            atomic_write_text(self.out_dir / "config.yaml", cfg.to_yaml())
+            start_run_folder(out_dir, cfg.to_yaml())
 
-    # ------------------------------------------------------------------ run folder
-    def _prepare_run_folder(self, resume: bool) -> bool:
-        """Lock the run folder, remove what a killed write left behind, refuse to overwrite a run. Returns
-        whether there is a run to resume (``--resume`` before the first checkpoint starts the run)."""
-        last = self.out_dir / "checkpoints" / "last.pt"
-        if self.ctx.is_main:
-            self._run_lock = RunLock(self.out_dir).acquire()
-            stale = [p for d in (self.out_dir, last.parent) for p in remove_stale_temporaries(d)]
-            if stale:
-                self._log(f"removed {len(stale)} temporary file(s) left by an interrupted write: "
-                          + ", ".join(str(p) for p in stale[:5]) + (" ..." if len(stale) > 5 else ""))
-            if not resume and last.exists():
-                raise ValueError(
-                    f"{self.out_dir} already holds a run (checkpoints/last.pt): pass --resume to continue it, "
-                    "or choose another --out"
-                )
-            if resume and not last.exists():
-                self._log(f"{self.out_dir}: no checkpoints/last.pt to resume from: starting the run")
-        self.ctx.barrier()
-        return resume and last.exists()
+    @property
+    def tious(self) -> np.ndarray:
+        return self.data.tious
+
+    @property
+    def train_transform(self) -> Any:
+        return self.data.train_transform
+
+    @property
+    def eval_transform(self) -> Any:
+        return self.data.eval_transform
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the current iteration, leaving a checkpoint to resume from (a
+        callback's way to end a run early: :mod:`tal_pyg.training.callbacks`)."""
+        self.should_stop = True
 
     def close(self) -> None:
         """Release the run folder (and the TensorBoard writer). :meth:`fit` calls it when it returns."""
@@ -193,26 +183,12 @@ class Trainer:
         }
 
     def _resume(self) -> None:
-        path = self.ckpt_dir / "last.pt"
-        state = load_checkpoint(path, map_location="cpu")
-        diff = [k for k in diff_keys(state["config"], to_dict(self.cfg)) if k not in RUNTIME_KEYS]
-        if diff:
-            raise CheckpointError(f"{path}: the configuration differs from the run being resumed ({', '.join(diff)})")
-        try:
-            self.model.load_state_dict(state["model"])
-            for k, opt in self.optimizers.items():
-                opt.load_state_dict(state["optimizers"][k])
-        except (KeyError, RuntimeError, ValueError) as e:
-            raise CheckpointError(f"{path}: the checkpoint does not fit this run's model and optimisers "
-                                  f"({type(e).__name__}: {str(e).strip().splitlines()[0]})") from None
-        self.sampler.load_state_dict(state["sampler"])
-        self.precision.load_state_dict(state.get("grad_scaler", {}))
-        self.iteration = int(state["iteration"])
-        self.best = dict(state["best"])
-        set_rng_state(state["rng"])
+        restored = restore_training_state(self.ckpt_dir / "last.pt", self.cfg, self.model, self.optimizers,
+                                          self.sampler, self.precision)
+        self.iteration, self.best = restored["iteration"], restored["best"]
         finished = self.out_dir / "eval.json"
         if self.iteration >= self.cfg.optim.iterations and finished.is_file():
-            from tal_pyg.evaluation._jsonfile import read_json
+            from tal_pyg.utils.io import read_json
 
             self._finished = read_json(finished, "eval")
             return
@@ -316,8 +292,9 @@ class Trainer:
         )
         pbar = _progress(total_iters, self.iteration, enabled=cfg.train.progress and self.ctx.is_main,
                          desc=cfg.name)
-        t0 = time.time()
+        t0 = self.started_at = time.time()
         eval_split = "test" if self.selection == "test-oracle" else "val"
+        self.should_stop = False
         while self.iteration < total_iters:
             logs = self.train_step()
             it = self.iteration
@@ -343,14 +320,23 @@ class Trainer:
                     loss = logs.get("loss/total")
                     pbar.set_postfix(loss=f"{float(loss) if loss is not None else float('nan'):.4f}",
                                      **{f"{eval_split}_mAP": f"{100 * m['average_mAP']:.2f}"})
-            if it % cfg.train.checkpoint_every == 0 or it == total_iters:
+                for callback in self.callbacks:
+                    callback.on_evaluation_end(self, it, eval_split, m, value)
+            checkpointed = it % cfg.train.checkpoint_every == 0 or it == total_iters
+            if checkpointed:
                 self._save("last.pt")
-            if self.stop_after is not None and it >= self.stop_after and it < total_iters:
+            for callback in self.callbacks:
+                callback.on_iteration_end(self, it, logs)
+            if self.should_stop and it < total_iters:
+                if not checkpointed:
+                    self._save("last.pt")
                 self._batches = None  # stops the loader's workers
                 if pbar is not None:
                     pbar.close()
                 self.ctx.barrier()
-                return {"interrupted_at": it}
+                self._log(f"{cfg.name}: stopped at iteration {it} of {total_iters} "
+                          f"(checkpoints/last.pt; continue with --resume)")
+                return {"stopped_at": it}
         self._batches = None  # stops the loader's workers
         if pbar is not None:
             pbar.close()

@@ -6,7 +6,7 @@ from typing import Optional
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
-from tal_pyg.graph import GRAPH_VARIANTS, build_action_complement_graph
+from tal_pyg.graph import DEFAULT_GRAPH, GRAPH_VARIANTS, build_action_complement_graph
 
 __all__ = ["ActionComplementGraph"]
 
@@ -23,7 +23,8 @@ class ActionComplementGraph(BaseTransform):
       :math:`\hat A_{ij} = A'_{ij} / \sum_{j'} A'_{ij'}` with
       :math:`A = (A^s + \alpha A^t)/2` sparsified by :math:`A_{ij} > \lambda` and top-K per row.
 
-    The arguments are those of :func:`tal_pyg.graph.build_action_complement_graph`.
+    The arguments (and their defaults, :data:`~tal_pyg.graph.params.DEFAULT_GRAPH`) are those of
+    :func:`tal_pyg.graph.build_action_complement_graph`.
     Batching the resulting ``Data`` objects with PyG's ``Batch`` gives the same graph as calling
     the batched builder on the padded batch (node ids then follow PyG's concatenation).
 
@@ -35,12 +36,12 @@ class ActionComplementGraph(BaseTransform):
 
     def __init__(
         self,
-        k: int = 50,
-        threshold: float = 0.85,
-        alpha: float = 1.0,
-        z: int = 10,
-        graph: str = "full",
-        block_size: Optional[int] = None,
+        k: int = DEFAULT_GRAPH.k,
+        threshold: float = DEFAULT_GRAPH.threshold,
+        alpha: float = DEFAULT_GRAPH.alpha,
+        z: int = DEFAULT_GRAPH.z,
+        graph: str = DEFAULT_GRAPH.graph,
+        block_size: Optional[int] = DEFAULT_GRAPH.block_size,
     ) -> None:
         if graph not in GRAPH_VARIANTS:
             raise ValueError(f"ActionComplementGraph: graph must be one of {GRAPH_VARIANTS}, got {graph!r}")

@@ -20,8 +20,8 @@ def checkpoint(tiny_features, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("predict") / "run"
     cfg = make_tiny_config(tiny_features, model={"head": "basnet", "head_config": {
-        "hidden_channels": 16, "filter_hidden_channels": 8, "argmax_if_none": True}, "acgnet": {"enabled": True,
-                                                                                                 "k": 4}})
+        "hidden_channels": 16, "filter_hidden_channels": 8, "proposal": {"argmax_if_none": True}},
+        "acgnet": {"enabled": True, "k": 4}})
     Trainer(load_config(data=cfg), out, log=lambda s: None).fit()
     return out / "checkpoints/best.pt"
 

@@ -55,7 +55,7 @@ def trained(tmp_path_factory):
         "name": "cli",
         "data": {"dataset": "features", "root": str(data), "num_segments": 32, "val_fraction": 0.25},
         "model": {"head": "basnet", "head_config": {"hidden_channels": 16, "filter_hidden_channels": 8,
-                                                    "argmax_if_none": True},
+                                                    "proposal": {"argmax_if_none": True}},
                   "acgnet": {"enabled": True, "k": 4}},
         "optim": {"batch_size": 4, "iterations": 4},
         "train": {"eval_every": 2, "checkpoint_every": 2, "progress": False},

@@ -157,3 +157,57 @@ def test_configs_built_in_python_are_checked_too():
         DataConfig(modality="audio")
     with pytest.raises(ConfigError, match=r"train\.selection"):
         TrainConfig(selection="best")
+
+
+OLD_FLAT = {  # model.head_config of a config.yaml written before the localisation keys were nested
+    "basnet": ({"hidden_channels": 128, "argmax_if_none": True, "act_thresholds": [0.0, 0.1], "minmax_clip": True,
+                "oic_margin_ratio": 0.3, "video_score_weight": 0.1, "nms_length_offset": 0.0},
+               {"hidden_channels": 128, "proposal": {"argmax_if_none": True, "thresholds": [0.0, 0.1],
+                                                     "minmax_clip": True, "margin_ratio": 0.3, "score_weight": 0.1,
+                                                     "nms_length_offset": 0.0}}),
+    "bam": ({"cas_thresholds": [0.1], "min_length": 3, "short_runs_in_signal": False, "nms_threshold": 0.5},
+            {"proposal": {"thresholds": [0.1], "min_length": 3, "short_runs_in_signal": False,
+                          "nms_threshold": 0.5}}),
+    "dgam": ({"outer_weight": 0.2, "upsample": 10, "soft_nms": True, "attention_mix": 0.3},
+             {"attention_mix": 0.3, "proposal": {"outer_weight": 0.2, "upsample": 10, "soft_nms": True}}),
+}
+
+
+@pytest.mark.parametrize("head", sorted(OLD_FLAT))
+def test_a_config_yaml_with_the_old_flat_localisation_keys_loads_as_the_nested_one(head, tmp_path):
+    import json
+
+    import yaml
+
+    old, new = OLD_FLAT[head]
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump({"model": {"head": head, "head_config": old}}))
+    (tmp_path / "new.yaml").write_text(yaml.safe_dump({"model": {"head": head, "head_config": new}}))
+    with pytest.warns(FutureWarning, match=r"model\.head_config\.\w+ is deprecated, read as model\.head_config"
+                                           r"\.proposal\.\w+"):
+        a = load_config(tmp_path / "old.yaml")
+    b = load_config(tmp_path / "new.yaml")
+    assert a == b and a.differences(b) == [] and a.to_dict() == b.to_dict()
+    assert a.head_config() == b.head_config()
+    # an old run's --set spelling works as well
+    flat_key = next(k for k in old if k != "hidden_channels" and k != "attention_mix")
+    with pytest.warns(FutureWarning, match=flat_key):
+        c = load_config(tmp_path / "new.yaml", overrides=[f"model.head_config.{flat_key}={json.dumps(old[flat_key])}"])
+    assert c == b
+
+
+def test_a_flat_key_contradicting_its_nested_field_is_an_error():
+    with pytest.raises(ConfigError, match="argmax_if_none.*both given"):
+        load_config(data={"model": {"head": "basnet", "head_config": {"argmax_if_none": True,
+                                                                      "proposal": {"argmax_if_none": False}}}})
+
+
+def test_nested_localisation_keeps_each_heads_released_defaults():
+    from tal_pyg.models import HEADS
+
+    for head, (_, cfg_cls) in HEADS.items():
+        cfg = load_config(data={"model": {"head": head, "head_config": {"proposal": {"soft_nms": True}}}})
+        default = cfg_cls().proposal
+        assert cfg.head_config().proposal == type(default)(**{**vars(default), "soft_nms": True}), head
+    assert load_config(data={"model": {"head": "dgam"}}).head_config().proposal.nms_threshold == 0.5
+    with pytest.raises(ConfigError, match="proposal.contrast"):
+        load_config(data={"model": {"head": "basnet", "head_config": {"proposal": {"contrast": "foo"}}}})

@@ -77,3 +77,12 @@ def test_dgam_layout(tmp_path):
     (tmp_path / "train_data" / "flow_features" / "3.npy").unlink()
     with pytest.raises(FileNotFoundError, match=r"flow_features/3\.npy"):
         WTALFeatures(tmp_path, split="train", class_names=CLASSES)
+
+
+def test_the_earlier_name_of_layout_video_still_imports_with_a_warning():
+    import tal_pyg.datasets.layouts as layouts
+
+    with pytest.warns(FutureWarning, match="use LayoutVideo"):
+        assert layouts.VideoRecord is layouts.LayoutVideo
+    with pytest.raises(AttributeError):
+        layouts.NoSuchThing  # noqa: B018

@@ -22,7 +22,7 @@ def test_predict_video_matches_predict_features(tmp_path, video_writer, random_w
     # an (untrained) BaS-Net + ACGNet checkpoint for 2 x 1024 I3D features, 3 classes
     cfg = load_config(data={"model": {"head": "basnet", "acgnet": {"enabled": True, "k": 2},
                                       "head_config": {"hidden_channels": 8, "filter_hidden_channels": 4,
-                                                      "argmax_if_none": True}},
+                                                      "proposal": {"argmax_if_none": True}}},
                             "data": {"test_sampling": "all"}})
     torch.manual_seed(0)
     model = build_model(cfg, 2048, 3)

@@ -120,4 +120,5 @@ def test_config_defaults():
     c = BaMConfig()
     assert (c.r_act, c.r_bkg, c.feature_margin, c.um_weight, c.be_weight) == (9.0, 4.0, 100.0, 5e-4, 1.0)
     assert c.magnitude_thresholds[0] == 0.4 and c.magnitude_thresholds[-1] == 0.6 and len(c.magnitude_thresholds) == 9
-    assert (c.class_threshold, c.nms_threshold, c.min_length) == (0.2, 0.6, 2)
+    assert (c.proposal.class_threshold, c.proposal.nms_threshold, c.proposal.min_length) == (0.2, 0.6, 2)
+    assert c.proposal.minmax_clip and c.proposal.nms_length_offset == 1.0

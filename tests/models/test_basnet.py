@@ -6,7 +6,7 @@ import torch
 
 import tal_pyg
 
-from tal_pyg.models import BaSNetConfig, BaSNetHead
+from tal_pyg.models import BaSNetConfig, BaSNetHead, BaSNetProposalConfig
 
 SMALL = BaSNetConfig(hidden_channels=24, filter_hidden_channels=8)
 
@@ -103,7 +103,7 @@ def test_mask_padding_does_not_change_real_snippets():
 
 
 def test_predict_localises_a_planted_bump():
-    h = _head(c=2, argmax_if_none=True)
+    h = _head(c=2, proposal=BaSNetProposalConfig(argmax_if_none=True))
     T = 30
     cas = torch.full((1, T, 3), -2.0)
     cas[0, 10:20, 1] = 4.0
@@ -118,7 +118,8 @@ def test_predict_localises_a_planted_bump():
 
 
 def test_config_defaults_and_validation():
-    assert BaSNetConfig().nms_threshold == 0.7 and BaSNetConfig().upsample == 24
+    p = BaSNetConfig().proposal
+    assert p.nms_threshold == 0.7 and p.upsample == 24 and not p.argmax_if_none and p.nms_length_offset == 1.0
     with pytest.raises(ValueError, match="dropout"):
         BaSNetConfig(dropout=1.0)
     with pytest.raises(TypeError, match="BaSNetConfig"):

@@ -173,7 +173,9 @@ def test_config_validation_and_presets():
     anet = load_config(configs / "activitynet12_dgam.yaml").head_config()  # the reference code's ANet values
     assert anet.threshold_smoothing_sigma == 25.0 and anet.stream_weights == (0.5, 0.5)
     c = DGAMConfig()
-    assert (c.upsample, c.class_threshold, c.outer_weight, c.nms_threshold) == (20, 0.1, 0.3, 0.5)
+    p = c.proposal
+    assert (p.upsample, p.class_threshold, p.outer_weight, p.nms_threshold) == (20, 0.1, 0.3, 0.5)
+    assert (p.class_threshold_inclusive, p.contrast, p.score_form, p.score_weight) == (False, "raw", "dgam", 0.0)
     assert (c.bg_weight, c.guide_weight, c.recon_weights, c.kl_weight) == (0.03, 0.1, (0.5, 0.3), 0.1)
 
 

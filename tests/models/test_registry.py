@@ -20,8 +20,10 @@ def test_configs_round_trip_through_the_experiment_loader(name):
     assert from_dict(cfg_cls, to_dict(cfg)) == cfg  # every field is typed and YAML-serialisable
     for f in dataclasses.fields(cfg_cls):
         assert f.type not in (None, "Any"), f.name
-    head = head_cls(16, 3, from_dict(cfg_cls, {"upsample": 4}))
-    assert head.config.upsample == 4
+    head = head_cls(16, 3, from_dict(cfg_cls, {"proposal": {"upsample": 4}}))
+    assert head.config.proposal.upsample == head.proposal_config.upsample == 4
+    # the other localisation values stay the head's own, not the generic ProposalConfig's
+    assert dataclasses.replace(head.proposal_config, upsample=cfg.proposal.upsample) == cfg.proposal
 
 
 @pytest.mark.parametrize("name", sorted(HEADS))

@@ -10,7 +10,8 @@ from tests._reference.tiny import make_tiny_set, train
 
 from tal_pyg.evaluation import classification_map
 
-from tal_pyg.models import BaMConfig, BaMHead, BaSNetConfig, BaSNetHead, DGAMConfig, DGAMHead, WithACGNet
+from tal_pyg.models import (BaMConfig, BaMHead, BaSNetConfig, BaSNetHead, BaSNetProposalConfig, DGAMConfig, DGAMHead,
+                            WithACGNet)
 
 D, C, T = 32, 6, 24
 
@@ -24,7 +25,8 @@ def _data():
 def _build(name):
     torch.manual_seed(0)
     if name.startswith("basnet"):
-        head = BaSNetHead(D, C, BaSNetConfig(hidden_channels=32, filter_hidden_channels=16, argmax_if_none=True))
+        head = BaSNetHead(D, C, BaSNetConfig(hidden_channels=32, filter_hidden_channels=16,
+                                              proposal=BaSNetProposalConfig(argmax_if_none=True)))
     elif name == "bam":
         head = BaMHead(D, C, BaMConfig(hidden_channels=32, feature_margin=10.0))
     else:

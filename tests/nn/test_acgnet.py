@@ -292,7 +292,7 @@ def test_constructor_errors(kwargs):
 
 
 def test_all_finite_helper():
-    from tal_pyg.nn._checks import all_finite
+    from tal_pyg.debug import all_finite
 
     assert all_finite(torch.empty(0))
     assert all_finite(torch.full((4,), 3e38))  # the sum overflows, the values are finite

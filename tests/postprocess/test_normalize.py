@@ -73,5 +73,5 @@ def test_unclipped_normalisation_moves_the_upsampled_threshold_crossing():
 def test_heads_default_to_their_released_normalisation():
     from tal_pyg.models import BaMConfig, BaSNetConfig
 
-    assert BaSNetConfig().minmax_clip is False and BaSNetConfig().proposal_config().minmax_clip is False
-    assert BaMConfig().minmax_clip is True
+    assert BaSNetConfig().proposal.minmax_clip is False
+    assert BaMConfig().proposal.minmax_clip is True

@@ -127,4 +127,4 @@ def test_short_run_in_the_margin_stays_in_the_thresholded_signal():
 def test_bam_passes_the_released_short_run_rule():
     from tal_pyg.models import BaMConfig
 
-    assert BaMConfig().min_length == 2 and BaMConfig().short_runs_in_signal is True
+    assert BaMConfig().proposal.min_length == 2 and BaMConfig().proposal.short_runs_in_signal is True

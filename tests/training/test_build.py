@@ -65,3 +65,40 @@ def test_synthetic_cache_is_regenerated_when_the_preset_changes(tmp_path, monkey
     monkeypatch.setitem(SYNTHETIC_PRESETS, "thumos-like-small", dataclasses.replace(small, feature_dim=6))
     ensure_synthetic(cfg.data, log=lambda s: None)
     assert json.loads((root / "synthetic.json").read_text())["config"]["feature_dim"] == 6
+
+
+def test_open_training_data_generates_the_synthetic_benchmark_on_first_use(tmp_path, monkeypatch):
+    import dataclasses
+
+    from tal_pyg.datasets import SYNTHETIC_PRESETS
+    from tal_pyg.training.build import open_training_data
+
+    monkeypatch.setenv("TAL_PYG_CACHE", str(tmp_path))
+    small = dataclasses.replace(SYNTHETIC_PRESETS["thumos-like-small"], num_train=8, num_test=3, feature_dim=8,
+                                max_snippets=40)
+    monkeypatch.setitem(SYNTHETIC_PRESETS, "thumos-like-small", small)
+    cfg = load_config(data={"data": {"dataset": "synthetic-small", "val_fraction": 0.25}})
+    lines = []
+    data = open_training_data(cfg, lines.append)
+    assert any("generating the synthetic benchmark" in line for line in lines)
+    assert len(data.train_set) == 8 and len(data.test_set) == 3 and data.in_channels == 8
+    assert sorted(data.train_idx + data.val_idx) == list(range(8)) and len(data.val_idx) == 2
+    assert data.num_classes == len(data.class_names) > 0
+    lines.clear()
+    open_training_data(cfg, lines.append)  # cached: nothing generated
+    assert not any("generating" in line for line in lines)
+
+
+def test_restore_training_state_refuses_another_config(tiny_features, tiny_config, tmp_path):
+    from tal_pyg.training import CheckpointError, Trainer, restore_training_state
+
+    cfg = load_config(data=tiny_config(tiny_features, optim={"iterations": 2}))
+    trainer = Trainer(cfg, tmp_path / "run", log=lambda s: None)
+    trainer.fit()
+    last = tmp_path / "run/checkpoints/last.pt"
+    restored = restore_training_state(last, cfg, trainer.model, trainer.optimizers, trainer.sampler,
+                                      trainer.precision)
+    assert restored["iteration"] == 2 and restored["best"]["iteration"] in (1, 2)
+    other = load_config(data=tiny_config(tiny_features, optim={"iterations": 2, "lr": 0.5}))
+    with pytest.raises(CheckpointError, match="optim.lr"):
+        restore_training_state(last, other, trainer.model, trainer.optimizers, trainer.sampler, trainer.precision)

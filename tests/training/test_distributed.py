@@ -36,7 +36,7 @@ def test_two_processes_match_one(tiny_features, tiny_config, tmp_path):
     # reduction is per process (sum / edges of the local batch), so it runs without ACGNet.
     cfg = tiny_config(tiny_features, model={"head": "basnet", "acgnet": {"enabled": False},
                                             "head_config": {"hidden_channels": 16, "filter_hidden_channels": 8,
-                                                            "dropout": 0.0, "argmax_if_none": True}},
+                                                            "dropout": 0.0, "proposal": {"argmax_if_none": True}}},
                       optim={"batch_size": 4, "iterations": 4}, train={"eval_every": 2, "checkpoint_every": 2,
                                                                         "log_every": 1, "progress": False})
     torch.set_num_threads(1)

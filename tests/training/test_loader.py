@@ -8,6 +8,7 @@ from tal_pyg.config import load_config
 from tal_pyg.training import data as data_mod
 from tal_pyg.training import load_checkpoint
 from tal_pyg.training.loader import PlannedBatches, make_train_loader
+from tests.conftest import StopAt
 
 
 def _setup(tiny_features, tiny_config):
@@ -72,14 +73,15 @@ def test_a_plan_from_a_later_sampler_state_continues_the_sequence(tiny_features,
 def test_trainer_with_workers_equals_in_process_and_resumes(tiny_features, tiny_config, tmp_path):
     from tal_pyg.training import Trainer
 
-    def run(out, workers, stop_after=None, resume=False):
+    def run(out, workers, stop_at=None, resume=False):
         cfg = load_config(data=tiny_config(tiny_features, data={"num_workers": workers},
                                            model={"acgnet": {"enabled": False}},
                                            train={"selection": "last"}))
-        return Trainer(cfg, out, resume=resume, log=lambda s: None, stop_after=stop_after).fit()
+        return Trainer(cfg, out, resume=resume, log=lambda s: None,
+                       callbacks=[StopAt(stop_at)] if stop_at else ()).fit()
 
     run(tmp_path / "serial", 0)
-    run(tmp_path / "workers", 2, stop_after=3)
+    run(tmp_path / "workers", 2, stop_at=3)
     run(tmp_path / "workers", 2, resume=True)  # resumed with workers, after an interruption
     a = load_checkpoint(tmp_path / "serial/checkpoints/last.pt")["model"]
     b = load_checkpoint(tmp_path / "workers/checkpoints/last.pt")["model"]

@@ -8,6 +8,7 @@ from tal_pyg.config import load_config
 from tal_pyg.models import BaSNetConfig, BaSNetHead, DGAMConfig, DGAMHead, WithACGNet
 from tal_pyg.training import Trainer, load_checkpoint
 from tal_pyg.training.step import MixedPrecision, train_iteration
+from tests.conftest import StopAt
 
 GRAPH = dict(k=4, threshold=0.3, z=2)
 
@@ -66,13 +67,14 @@ def test_fp16_resume_restores_the_loss_scaler(tiny_features, tiny_config, tmp_pa
     if not _fp16_supported(device):
         pytest.skip("float16 autocast is not supported on this CPU build")
 
-    def run(out, stop_after=None, resume=False):
+    def run(out, stop_at=None, resume=False):
         cfg = load_config(data=tiny_config(tiny_features, train={"precision": "fp16", "selection": "last"},
                                            model={"acgnet": {"enabled": False}}))
-        return Trainer(cfg, out, resume=resume, log=lambda s: None, stop_after=stop_after).fit()
+        return Trainer(cfg, out, resume=resume, log=lambda s: None,
+                       callbacks=[StopAt(stop_at)] if stop_at else ()).fit()
 
     run(tmp_path / "full")
-    run(tmp_path / "part", stop_after=3)
+    run(tmp_path / "part", stop_at=3)
     state = load_checkpoint(tmp_path / "part/checkpoints/last.pt")
     assert state["grad_scaler"]["scale"] > 0
     run(tmp_path / "part", resume=True)

@@ -7,6 +7,8 @@ import yaml
 from tal_pyg.config import load_config
 from tal_pyg.training import CheckpointError, Trainer, load_checkpoint
 from tal_pyg.training.build import load_model
+from tal_pyg.training.callbacks import Callback
+from tests.conftest import StopAt, make_tiny_config as tiny_config_dict
 
 
 def _importable(module: str) -> bool:
@@ -19,11 +21,12 @@ def _importable(module: str) -> bool:
 
 @pytest.fixture
 def run(tiny_features, tiny_config):
-    """``run(out, stop_after=None, resume=False, **config sections)`` -> the metrics of ``Trainer.fit``."""
+    """``run(out, stop_at=None, resume=False, **config sections)`` -> the metrics of ``Trainer.fit``."""
 
-    def _run(out, stop_after=None, resume=False, **sections):
+    def _run(out, stop_at=None, resume=False, **sections):
         cfg = load_config(data=tiny_config(tiny_features, **sections))
-        return Trainer(cfg, out, resume=resume, log=lambda s: None, stop_after=stop_after).fit()
+        return Trainer(cfg, out, resume=resume, log=lambda s: None,
+                       callbacks=[StopAt(stop_at)] if stop_at else ()).fit()
 
     return _run
 
@@ -59,15 +62,22 @@ def test_run_writes_every_artifact(run, tiny_features, tmp_path):
     assert all(torch.isfinite(torch.tensor(r["loss/total"])) for r in log if r["split"] == "train")
 
 
-def test_resume_gives_identical_weights_and_metrics(run, tiny_features, tmp_path):
-    full, part = tmp_path / "full", tmp_path / "part"
-    m_full = run(full)
-    assert run(part, stop_after=3) == {"interrupted_at": 3}
-    # interrupted after iteration 3; the last checkpoint is from iteration 2
-    assert load_checkpoint(part / "checkpoints/last.pt")["iteration"] == 2
-    with pytest.raises(ValueError, match="--resume"):
-        run(part)
-    m_part = run(part, resume=True)
+class Crash(Exception):
+    pass
+
+
+class CrashAt(Callback):
+    """A callback that raises after iteration ``n``: the run ends as a killed one (no checkpoint written)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def on_iteration_end(self, trainer, iteration, logs):
+        if iteration == self.n:
+            raise Crash(iteration)
+
+
+def _assert_same_run(full, part, m_full, m_part):
     a = load_checkpoint(full / "checkpoints/last.pt")
     b = load_checkpoint(part / "checkpoints/last.pt")
     assert a["iteration"] == b["iteration"] == 6
@@ -81,9 +91,62 @@ def test_resume_gives_identical_weights_and_metrics(run, tiny_features, tmp_path
     assert (full / "predictions.json").read_text() == (part / "predictions.json").read_text()
 
 
+def test_a_callback_stops_the_run_and_resume_gives_identical_weights_and_metrics(run, tiny_features, tmp_path):
+    full, part = tmp_path / "full", tmp_path / "part"
+    m_full = run(full)
+    assert run(part, stop_at=3) == {"stopped_at": 3}
+    # stopped after iteration 3 (checkpoint_every = 2): the stop wrote last.pt at 3, no eval.json
+    assert load_checkpoint(part / "checkpoints/last.pt")["iteration"] == 3
+    assert not (part / "eval.json").exists()
+    with pytest.raises(ValueError, match="--resume"):
+        run(part)
+    _assert_same_run(full, part, m_full, run(part, resume=True))
+
+
+def test_resume_after_a_crash_gives_identical_weights_and_metrics(run, tiny_features, tmp_path):
+    full, part = tmp_path / "full", tmp_path / "part"
+    m_full = run(full)
+    cfg = load_config(data=tiny_config_dict(tiny_features))
+    with pytest.raises(Crash):
+        Trainer(cfg, part, log=lambda s: None, callbacks=[CrashAt(3)]).fit()
+    # crashed after iteration 3 (logged, evaluated); the last checkpoint is from iteration 2
+    assert load_checkpoint(part / "checkpoints/last.pt")["iteration"] == 2
+    assert max(json.loads(line)["iteration"] for line in (part / "metrics.jsonl").read_text().splitlines()) == 3
+    _assert_same_run(full, part, m_full, run(part, resume=True))
+
+
+def test_the_loop_calls_every_hook(run, tiny_features, tmp_path):
+    calls = []
+
+    class Recorder(Callback):
+        def on_iteration_end(self, trainer, iteration, logs):
+            assert trainer.iteration == iteration and "loss/total" in logs
+            calls.append(("iteration", iteration))
+
+        def on_evaluation_end(self, trainer, iteration, split, metrics, selection_value):
+            assert 0.0 <= metrics["average_mAP"] <= 1.0
+            calls.append((split, iteration))
+
+    cfg = load_config(data=tiny_config_dict(tiny_features))
+    Trainer(cfg, tmp_path / "r", log=lambda s: None, callbacks=[Recorder()]).fit()
+    assert calls == [("iteration", 1), ("iteration", 2), ("val", 3), ("iteration", 3), ("iteration", 4),
+                     ("iteration", 5), ("val", 6), ("iteration", 6)]
+
+
+def test_time_limit_stops_the_run(run, tiny_features, tmp_path):
+    from tal_pyg.training.callbacks import TimeLimit
+
+    cfg = load_config(data=tiny_config_dict(tiny_features))
+    out = Trainer(cfg, tmp_path / "t", log=lambda s: None, callbacks=[TimeLimit(1e-9)]).fit()
+    assert out == {"stopped_at": 1}
+    assert load_checkpoint(tmp_path / "t/checkpoints/last.pt")["iteration"] == 1
+    with pytest.raises(ValueError, match="positive"):
+        TimeLimit(0)
+
+
 def test_resume_refuses_a_changed_config(run, tiny_features, tmp_path):
     out = tmp_path / "run"
-    run(out, stop_after=2)
+    run(out, stop_at=2)
     with pytest.raises(CheckpointError, match="optim.lr"):
         run(out, resume=True, optim={"lr": 1e-2})
 
@@ -136,3 +199,22 @@ def test_test_oracle_selects_on_the_configured_metric(run, tiny_features, tmp_pa
     best = max(rows, key=lambda r: (r["selection_value"], -r["iteration"]))
     assert load_checkpoint(out / "checkpoints/best.pt")["iteration"] == best["iteration"]
     assert metrics["selection_metric"] == "mAP@0.5" and metrics["selected_iteration"] == best["iteration"]
+
+
+def test_a_run_of_an_earlier_version_with_flat_localisation_keys_resumes(tiny_features, tmp_path):
+    """Checkpoint and config written with ``model.head_config.argmax_if_none`` (before the ``proposal``
+    section): ``--resume`` with that config continues the run and ends as the uninterrupted one."""
+    flat = {"hidden_channels": 16, "filter_hidden_channels": 8, "argmax_if_none": True, "nms_threshold": 0.6}
+    nested = {"hidden_channels": 16, "filter_hidden_channels": 8,
+              "proposal": {"argmax_if_none": True, "nms_threshold": 0.6}}
+    new_cfg = load_config(data=tiny_config_dict(tiny_features, model={"head_config": nested}))
+    m_full = Trainer(new_cfg, tmp_path / "full", log=lambda s: None).fit()
+    part = tmp_path / "part"
+    assert Trainer(new_cfg, part, log=lambda s: None, callbacks=[StopAt(3)]).fit() == {"stopped_at": 3}
+    state = load_checkpoint(part / "checkpoints/last.pt")  # as an earlier version wrote it
+    state["config"]["model"]["head_config"] = dict(flat)
+    torch.save(state, part / "checkpoints/last.pt")
+    with pytest.warns(FutureWarning, match="argmax_if_none"):
+        old_cfg = load_config(data=tiny_config_dict(tiny_features, model={"head_config": flat}))
+    assert old_cfg == new_cfg
+    _assert_same_run(tmp_path / "full", part, m_full, Trainer(old_cfg, part, resume=True, log=lambda s: None).fit())

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tal_pyg.datasets.layouts.base import LayoutContents, StreamSource, VideoRecord
+from tal_pyg.datasets.layouts.base import LayoutContents, StreamSource, LayoutVideo
 from tal_pyg.datasets.layouts.basnet import is_basnet, read_basnet
 from tal_pyg.datasets.layouts.dgam import is_dgam, read_dgam
 from tal_pyg.datasets.layouts.wtalc import is_wtalc, read_wtalc
@@ -45,5 +45,15 @@ def read_layout(layout: str, root: Path, split: str, trust_pickle: bool = False,
     raise ValueError(f"unknown layout {layout!r}; expected 'auto' or one of {LAYOUTS}")
 
 
-__all__ = ["LAYOUTS", "LayoutContents", "StreamSource", "VideoRecord", "detect_layout", "read_layout",
+def __getattr__(name: str) -> Any:
+    if name == "VideoRecord":  # the earlier name of LayoutVideo
+        import warnings
+
+        warnings.warn("tal_pyg.datasets.layouts.VideoRecord is deprecated: use LayoutVideo", FutureWarning,
+                      stacklevel=2)
+        return LayoutVideo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["LAYOUTS", "LayoutContents", "StreamSource", "LayoutVideo", "detect_layout", "read_layout",
            "read_basnet", "read_wtalc", "read_dgam", "is_basnet", "is_wtalc", "is_dgam"]

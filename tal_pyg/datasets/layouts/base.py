@@ -1,4 +1,4 @@
-"""What a layout reader returns: one :class:`VideoRecord` per video, pointing at its feature data.
+"""What a layout reader returns: one :class:`LayoutVideo` per video, pointing at its feature data.
 
 A reader only lists files and reads annotations; it never reads feature data, so opening a
 dataset costs a directory listing plus, at most, one ``.npy`` header per file.
@@ -56,8 +56,9 @@ class StreamSource:
 
 
 @dataclass
-class VideoRecord:
-    """One video of a layout: its name, annotation and feature sources.
+class LayoutVideo:
+    """One video a layout reader found: its name, its annotation (a :class:`VideoAnnotation`) and where its
+    feature streams are (not the features themselves).
 
     ``sources`` maps ``"rgb"``/``"flow"`` to a :class:`StreamSource`; a missing key means that the
     stream is missing (an error when the requested modality needs it). ``missing`` names the file
@@ -75,7 +76,7 @@ class LayoutContents:
     """Everything a layout reader found for one split."""
 
     layout: str
-    records: List[VideoRecord]
+    records: List[LayoutVideo]
     class_names: Optional[List[str]] = None
     ambiguous: Dict[str, List[Tuple[float, float]]] = field(default_factory=dict)
     annotation_file: Optional[str] = None

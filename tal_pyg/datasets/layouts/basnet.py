@@ -25,7 +25,7 @@ from tal_pyg.datasets.annotations import (
     read_name_list,
     split_matches,
 )
-from tal_pyg.datasets.layouts.base import STREAMS, LayoutContents, StreamSource, VideoRecord
+from tal_pyg.datasets.layouts.base import STREAMS, LayoutContents, StreamSource, LayoutVideo
 
 
 def _npy_names(folder: Path) -> set:
@@ -72,10 +72,10 @@ def read_basnet(
     feat = root / "features" / split
     present = {s: _npy_names(feat / s) for s in STREAMS}
     joint = _npy_names(feat)
-    records: List[VideoRecord] = []
+    records: List[LayoutVideo] = []
     for name in names:
         ann = annotations.get(name)
-        rec = VideoRecord(name=name, annotation=ann if ann is not None else VideoAnnotation())
+        rec = LayoutVideo(name=name, annotation=ann if ann is not None else VideoAnnotation())
         if ann is None:
             rec.missing["annotation"] = f"{gt_path}: video {name!r} (listed for split {split!r}) has no entry"
         for s in STREAMS:

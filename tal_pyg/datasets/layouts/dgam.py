@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from tal_pyg.datasets.annotations import VideoAnnotation, load_activitynet_json, read_name_list
-from tal_pyg.datasets.layouts.base import STREAMS, LayoutContents, StreamSource, VideoRecord
+from tal_pyg.datasets.layouts.base import STREAMS, LayoutContents, StreamSource, LayoutVideo
 from tal_pyg.datasets.npy import load_npy
 
 
@@ -95,7 +95,7 @@ def read_dgam(
             raise ValueError(f"{labels_path}: multi-hot labels need the class order; pass class_names=")
         if labels.shape[1] not in (len(class_names), len(class_names) + 1):
             raise ValueError(f"{labels_path}: {labels.shape[1]} label columns but {len(class_names)} classes")
-    records: List[VideoRecord] = []
+    records: List[LayoutVideo] = []
     for i, name in enumerate(names, start=1):
         a = (annotations or {}).get(name)
         va = VideoAnnotation(subset=split, duration=a.duration if a else None,
@@ -105,7 +105,7 @@ def read_dgam(
                                for j in np.flatnonzero(labels[i - 1, : len(class_names)] > 0.5)]  # type: ignore[index, arg-type]
         elif a is None:
             va = VideoAnnotation(subset=split)
-        rec = VideoRecord(name=name, annotation=va)
+        rec = LayoutVideo(name=name, annotation=va)
         if labels is None and a is None:
             rec.missing["annotation"] = (f"{folder}: video {name!r} ({i}.npy) has neither a row in "
                                          f"{split}_labels.npy nor a ground-truth entry")

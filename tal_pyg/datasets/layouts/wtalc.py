@@ -27,7 +27,7 @@ from tal_pyg.datasets.annotations import (
     read_ambiguous,
     split_matches,
 )
-from tal_pyg.datasets.layouts.base import LayoutContents, StreamSource, VideoRecord
+from tal_pyg.datasets.layouts.base import LayoutContents, StreamSource, LayoutVideo
 from tal_pyg.datasets.npy import load_npy
 
 FEATURE_SUFFIX = "-JOINTFeatures.npy"
@@ -131,7 +131,7 @@ def read_wtalc(
                          f"(as in {ann_dir / 'videoname.npy'}), got shape {feats.shape}")
     aliases = subset_aliases or default_subset_aliases(meta["subset"])  # type: ignore[arg-type]
     wanted = set(names) if names is not None else None
-    records: List[VideoRecord] = []
+    records: List[LayoutVideo] = []
     for i, name in enumerate(vnames):
         subset = meta["subset"][i]  # type: ignore[index]
         if wanted is not None:
@@ -153,7 +153,7 @@ def read_wtalc(
         if weak_labels == "labels_all":
             va.video_labels = [x.decode() if isinstance(x, bytes) else str(x)
                                for x in meta["labels_all"][i]]  # type: ignore[index]
-        rec = VideoRecord(name=name, annotation=va)
+        rec = LayoutVideo(name=name, annotation=va)
         rec.sources["joint"] = StreamSource(array=feats[i], label=f"{feat_path}[{i}] ({name})")
         records.append(rec)
     ambiguous = {}

@@ -20,8 +20,10 @@ _QUANTILE_KEYS = (("min", 0.0), ("p5", 0.05), ("p10", 0.10), ("p25", 0.25), ("p5
 
 @dataclass
 class SyntheticVideo:
-    """One generated video: name, split, length in snippets, duration (s), segments
-    ``[(start_s, end_s, class_id)]`` and its classes (sorted)."""
+    """The generator's plan of one video: name, split, length in snippets, duration (s), segments
+    ``[(start_s, end_s, class_id)]`` and its classes (sorted), from which :mod:`.features` draws the
+    features. Not an annotation type: the writer stores the annotation in ``gt.json``, which the datasets
+    read back as :class:`~tal_pyg.datasets.annotations.VideoAnnotation`."""
 
     name: str
     split: str
