@@ -91,7 +91,9 @@ def train_cell(cell: Cell, out: Path, runtime: Sequence[str] = ()) -> Dict[str, 
     from tal_pyg.cli.train import train_and_evaluate
 
     t0, w0 = time.process_time(), time.time()
-    train_and_evaluate(str(CONFIGS / cell.config), str(out), [*cell_overrides(cell), *runtime])
+    # a cell interrupted mid-run (killed, machine lost) continues from its last checkpoint, bit for bit
+    resume = (Path(out) / "checkpoints" / "last.pt").is_file()
+    train_and_evaluate(str(CONFIGS / cell.config), str(out), [*cell_overrides(cell), *runtime], resume=resume)
     return {"cpu_seconds": round(time.process_time() - t0, 1), "wall_seconds": round(time.time() - w0, 1)}
 
 
