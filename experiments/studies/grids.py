@@ -22,6 +22,11 @@ PROTOCOL_BASES = {
     "lr1e-4": ["optim.lr=1e-4", "optim.iterations=3000", "train.eval_every=500", "train.checkpoint_every=500"],
     "T300+lr1e-4": ["data.num_segments=300", "optim.lr=1e-4", "optim.iterations=3000", "train.eval_every=500",
                     "train.checkpoint_every=500"],
+    # a controlled experiment, no graph: the baseline on 2.2 F, the mean norm ratio of ACGNet's output to its
+    # input at initialisation under paper-r1 (16.5 -> 36.1-36.8, both heads), so that the scale of the sum
+    # fusion (Eq. 7) is the only difference from the lr1e-4 baseline
+    "lr1e-4+2.2F": ["optim.lr=1e-4", "optim.iterations=3000", "train.eval_every=500", "train.checkpoint_every=500",
+                    "data.feature_scale=2.2"],
 }
 #: ACGNet cells: (name, base, K, Z). One factor at a time from P0 (K = 10, Z = 10), the up-sampled
 #: protocol with K and Z scaled to keep their meaning in snippets, and the paper's values mapped to the

@@ -214,6 +214,8 @@ def predict_features(model, cfg, class_names: Sequence[str], x: np.ndarray, name
         raise ValueError(f"--overlap must lie in [0, 1), got {overlap}")
     t = x.shape[0]
     model = model.to(device).eval()
+    if snippets != "host" and cfg.data.feature_scale != 1.0:  # "host": the eval transform scales
+        x = x * np.float32(cfg.data.feature_scale)
 
     def as_data(features: np.ndarray) -> Any:
         n = features.shape[0]

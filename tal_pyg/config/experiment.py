@@ -134,6 +134,9 @@ class DataConfig:
     # feature matrices kept in memory after their first read, per process (each loader worker has its
     # own); 0: read the files on every access. Any value gives the same batches.
     cache_mb: int = 2048
+    # every video's features multiplied by this (training, validation, test, predict): a diagnostic that
+    # trains a host on the scale of ACGNet's output without the graph (docs/protocol.md)
+    feature_scale: float = 1.0
 
     def __post_init__(self) -> None:
         check_choices(self, "data")
@@ -152,6 +155,8 @@ class DataConfig:
             raise ConfigError(f"data.num_segments: expected >= 1, got {self.num_segments}")
         if self.num_workers < 0:
             raise ConfigError(f"data.num_workers: expected >= 0, got {self.num_workers}")
+        if not self.feature_scale > 0:
+            raise ConfigError(f"data.feature_scale: expected > 0, got {self.feature_scale}")
         if self.cache_mb < 0:
             raise ConfigError(f"data.cache_mb: expected >= 0, got {self.cache_mb}")
 

@@ -187,18 +187,30 @@ def eval_transform(cfg: DataConfig, head: str | None = None):
         n = n or released.get("test_num_segments")
     n = n or cfg.num_segments
     if rule == "all":
-        return None
+        return _scaled(None, cfg)
     if rule == "cap":
-        return AllSnippets(max_snippets=n)
+        return _scaled(AllSnippets(max_snippets=n), cfg)
     if rule == "clamp":
-        return ClampedUniformSampling(n_min or 1, n)
-    return UniformSampling(n)
+        return _scaled(ClampedUniformSampling(n_min or 1, n), cfg)
+    return _scaled(UniformSampling(n), cfg)
 
 
 def train_transform(cfg: DataConfig):
     from tal_pyg.transforms import RandomPerturbedSampling
 
-    return RandomPerturbedSampling(cfg.num_segments)
+    return _scaled(RandomPerturbedSampling(cfg.num_segments), cfg)
+
+
+def _scaled(sampling, cfg: DataConfig):
+    """``sampling`` followed by :class:`~tal_pyg.transforms.ScaleFeatures` when ``data.feature_scale != 1``."""
+    if cfg.feature_scale == 1.0:
+        return sampling
+    from torch_geometric.transforms import Compose
+
+    from tal_pyg.transforms import ScaleFeatures
+
+    scale = ScaleFeatures(cfg.feature_scale)
+    return scale if sampling is None else Compose([sampling, scale])
 
 
 def load_items(dataset, indices: Sequence[int], transform) -> List[Any]:

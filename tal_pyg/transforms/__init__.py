@@ -6,11 +6,13 @@ from tal_pyg.transforms.sampling import (
     RandomPerturbedSampling,
     UniformSampling,
 )
+from tal_pyg.transforms.scale import ScaleFeatures
 
 __all__ = [
     "ActionComplementGraph",
     "AllSnippets",
     "ClampedUniformSampling",
     "RandomPerturbedSampling",
+    "ScaleFeatures",
     "UniformSampling",
 ]
