@@ -38,6 +38,10 @@ PROTOCOL_ACGNET = (
     ("lr1e-4", "lr1e-4", 10, 10),
     ("paper-r3", "T300+lr1e-4", 21, 10),
     ("paper-r1", "lr1e-4", 7, 3),
+    # controlled experiments on P* (docs/protocol.md): ACGNet without the EPM loss, and graph averaging alone
+    # (no GCN, no EPM), each against the same baseline
+    ("paper-r1-noepm", "lr1e-4", 7, 3, ("model.acgnet.epm_weight=0.0",)),
+    ("paper-r1-avg", "lr1e-4", 7, 3, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0")),
 )
 
 #: Protocols a study runs under (``--study table1@paper-r1``; no suffix: the configs as they are, P0).
@@ -212,10 +216,11 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
                 for s in range(seeds):
                     out.append(Cell(study, f"{head}_{base}_s{s}", f"{head}/{base}/baseline", _cfg(p, head, False),
                                     list(ov), s, {"head": head, "acgnet": False, "base": base}))
-            for name, base, k, z in PROTOCOL_ACGNET:
+            for name, base, k, z, *extra in PROTOCOL_ACGNET:
                 for s in range(seeds):
                     out.append(Cell(study, f"{head}_acg_{name}_s{s}", f"{head}/{base}/{name}", _cfg(p, head, True),
-                                    [*PROTOCOL_BASES[base], f"model.acgnet.k={k}", f"model.acgnet.z={z}"], s,
+                                    [*PROTOCOL_BASES[base], f"model.acgnet.k={k}", f"model.acgnet.z={z}",
+                                     *(extra[0] if extra else ())], s,
                                     {"head": head, "acgnet": True, "base": base, "variant": name, "k": k, "z": z}))
     else:
         raise ValueError(f"unknown study {study!r}")
