@@ -195,9 +195,13 @@ def test_protocol_grid_shares_baselines():
         if c.info["acgnet"]:
             base = f"{c.info['head']}/{c.info['base']}/baseline"
             assert base in rows
-            # an ACGNet cell differs from its baseline by the graph settings only
-            assert c.overrides[:-2] == reproduce.grids.PROTOCOL_BASES[c.info["base"]]
-            assert c.overrides[-2:] == [f"model.acgnet.k={c.info['k']}", f"model.acgnet.z={c.info['z']}"]
+            # an ACGNet cell differs from its baseline by the graph settings (and an ablation's own keys) only
+            base_ov = reproduce.grids.PROTOCOL_BASES[c.info["base"]]
+            extra = {v[0]: list(v[4]) if len(v) > 4 else [] for v in reproduce.grids.PROTOCOL_ACGNET}
+            n = len(base_ov)
+            assert c.overrides[:n] == base_ov
+            assert c.overrides[n:n + 2] == [f"model.acgnet.k={c.info['k']}", f"model.acgnet.z={c.info['z']}"]
+            assert c.overrides[n + 2:] == extra[c.info["variant"]]
     paper = next(c for c in grid if c.name == "bam_acg_paper-r3_s0")
     assert paper.config == "synthetic-small_bam_acgnet.yaml"
     assert {"data.num_segments=300", "optim.lr=1e-4", "optim.iterations=3000", "model.acgnet.k=21",
