@@ -50,11 +50,11 @@ PROTOCOL_ACGNET = (
 #: is already lr 1e-3 and is kept), and the paper's graph values mapped to snippets, K = 7 and Z = 3.
 #: ``base`` goes to every cell of the head, ``acgnet`` to its + ACGNet cells, both before the cell's own
 #: overrides, which win (the K of a Table 3 row, the lambda of a lambda row).
+_PAPER_R1_GRAPH = ["model.acgnet.k=7", "model.acgnet.z=3"]
 PROTOCOLS: Dict[str, Dict[str, Dict[str, List[str]]]] = {
     "paper-r1": {
         "base": {"basnet": PROTOCOL_BASES["lr1e-4"], "bam": PROTOCOL_BASES["lr1e-4"], "dgam": []},
-        "acgnet": {"basnet": ["model.acgnet.k=7", "model.acgnet.z=3"], "bam": ["model.acgnet.k=7", "model.acgnet.z=3"],
-                   "dgam": ["model.acgnet.k=7", "model.acgnet.z=3"]},
+        "acgnet": {head: _PAPER_R1_GRAPH for head in ("basnet", "bam", "dgam")},
     },
 }
 
