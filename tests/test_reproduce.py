@@ -292,3 +292,74 @@ def test_protocol_suffix_runs_a_grid_under_another_protocol_and_reuses_identical
     assert meta["reused_from"] == "protocol/basnet_acg_paper-r1_s0" and meta["name"] == "basnet_acgnet_s0"
     assert s["finished"] == 2 and (tmp_path / "res" / "table1@paper-r1.md").is_file()
     assert "Protocol `paper-r1`" in (tmp_path / "res" / "table1@paper-r1.md").read_text()
+
+
+def test_causes_grid_pairs_each_experiment_with_its_control():
+    grid = reproduce.cells_for("causes@paper-r1", seeds=3)
+    rows = {c.row: c for c in grid}
+    assert len(grid) == 3 * len(reproduce.grids.CAUSES) and len({c.name for c in grid}) == len(grid)
+    for c in grid:
+        against = c.info["against"]
+        if against is not None:
+            ctrl = rows[against]
+            assert ctrl.info["head"] == c.info["head"]
+            # the pair differs by the one thing the row removes: its own overrides (and ACGNet itself)
+            extra = [o for o in c.overrides if o not in ctrl.overrides]
+            assert all(o.startswith(("model.acgnet.", "data.feature_scale")) for o in extra), (c.row, extra)
+    # under P* BaM trains at lr 1e-4 x 3 000 in every row, DGAM keeps its own optimisation
+    assert "optim.lr=1e-4" in rows["bam[um=0]"].overrides and "model.head_config.um_weight=0.0" in \
+        rows["bam+acgnet[um=0]"].overrides
+    assert not any(o.startswith("optim.") for o in rows["dgam+avg"].overrides)
+    assert rows["dgam[2F]"].config == "synthetic-small_dgam.yaml"
+
+
+def test_causes_report_pairs_rows(tmp_path):
+    grid = [c for c in reproduce.cells_for("causes", seeds=2) if c.info["head"] == "dgam"]
+
+    def runner(cell, out):
+        out.mkdir(parents=True, exist_ok=True)
+        gain = {"dgam": 0.0, "dgam+acgnet": 6.0, "dgam+avg": 5.0}.get(cell.row, 1.0)
+        mAP = [(20.0 + 3 * cell.seed + gain + i) / 100 for i in range(7)]
+        (out / "metrics.jsonl").write_text(json.dumps({"iteration": 1, "split": "val", "average_mAP": 0.2}) + "\n")
+        (out / "eval.json").write_text(json.dumps({"tiou_thresholds": TIOUS, "mAP": mAP, "average_mAP": sum(mAP) / 7,
+                                                   "classification_mAP": 0.9, "selected_iteration": 1}))
+        return {"cpu_seconds": 1.0}
+
+    reproduce.run_study("causes", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
+                        runner=runner, log=lambda *_: None)
+    md = (tmp_path / "res" / "causes.md").read_text()
+    assert "| dgam+acgnet | dgam | 2 |" in md and "+6.0 [+6.0, +6.0]" in md
+    assert "| dgam+avg | dgam | 2 |" in md and "+5.0 [+5.0, +5.0]" in md
+    assert "| dgam[2F] | dgam | 2 |" in md and "+1.0 [+1.0, +1.0]" in md
+
+
+def test_acgnet_branches_match_a_dense_reference():
+    """F_avg = Â F (Eq. 5) and F_gcn = ReLU(Â ReLU(Â F W1) W2) (Eq. 6), recovered from F' (Eq. 7)."""
+    import torch
+
+    from studies.analyses import acgnet_branches
+
+    from tal_pyg.nn import ACGNet
+
+    torch.manual_seed(0)
+    x = torch.rand(2, 30, 8)
+    for fusion in ("sum", "concat"):
+        acg = ACGNet(8, k=4, z=2, fusion=fusion)
+        out, ei, ew = acg.forward_batch(x)
+        flat, out = x.reshape(60, 8), out.reshape(60, -1)
+        a = torch.zeros(60, 60)
+        a[ei[1], ei[0]] = ew  # row i: the weights of the edges j -> i
+        ref_avg = a @ flat
+        w1, w2 = (lin.weight.detach().T for lin in acg.weights)
+        ref_gcn = torch.relu(a @ torch.relu(a @ flat @ w1) @ w2)
+        x_avg, gcn = acgnet_branches(flat, out.detach(), ei, ew, True, fusion)
+        torch.testing.assert_close(x_avg, ref_avg, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(gcn, ref_gcn, rtol=1e-4, atol=1e-4)
+    acg = ACGNet(8, k=4, z=2, use_avg=False)
+    out, ei, ew = acg.forward_batch(x)
+    a = torch.zeros(60, 60)
+    a[ei[1], ei[0]] = ew
+    w1, w2 = (lin.weight.detach().T for lin in acg.weights)
+    flat = x.reshape(60, 8)
+    _, gcn = acgnet_branches(flat, out.reshape(60, 8).detach(), ei, ew, False, "sum")
+    torch.testing.assert_close(gcn, torch.relu(a @ torch.relu(a @ flat @ w1) @ w2), rtol=1e-4, atol=1e-4)

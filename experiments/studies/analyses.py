@@ -115,3 +115,93 @@ def feature_separability(config: str = "synthetic-small_basnet_acgnet.yaml", ove
     return {"config": config, "k": a.k, "threshold": a.threshold, "graph": a.graph,
             "train_steps": int(ytr.numel()), "test_steps": int(yte.numel()),
             "F": probe(xtr, xte), "F+AF (AVG branch, sum)": probe(xtr + atr, xte + ate), "AF": probe(atr, ate)}
+
+
+def acgnet_branches(x: "Any", out: "Any", edge_index: "Any", edge_weight: "Any", use_avg: bool = True,
+                    fusion: str = "sum") -> "Any":
+    r"""Split ACGNet's output (Eq. 7) back into its branches: ``(F_avg, F_gcn)``, each ``[N, D]``.
+
+    ``x`` ``[N, D]`` is the input F, ``out`` ``[N, D]`` (sum) or ``[N, k D]`` (concat) the output F', the graph
+    ``edge_index`` ``[2, E]`` / ``edge_weight`` ``[E]`` (edge ``j -> i`` weighs :math:`\hat A_{ij}`).
+    :math:`F_{avg} = \hat A F` (Eq. 5) is recomputed from the edges; with the sum fusion
+    :math:`F_{gcn} = F' - F - F_{avg}` (:math:`- F_{avg}` only when the average branch is used), with
+    concat it is the last ``D`` channels.
+    """
+    import torch
+
+    src, dst = edge_index
+    x_avg = torch.zeros_like(x).index_add_(0, dst, x[src] * edge_weight.to(x.dtype)[:, None])
+    D = x.shape[-1]
+    if fusion == "concat":
+        gcn = out[:, -D:] if out.shape[-1] > D * (1 + int(use_avg)) else torch.zeros_like(x)
+    else:
+        gcn = out - x - (x_avg if use_avg else 0)
+    return x_avg, gcn
+
+
+def acgnet_branch_norms(run_dir: "Any", max_videos: int = 32) -> Optional[Dict[str, Any]]:
+    """What a trained ACGNet feeds its head (the run's selected checkpoint, ``best.pt``, else ``last.pt``), on
+    the first ``max_videos`` test videos at test-time sampling: the mean per-snippet L2 norm of F, of the
+    average branch ÂF (Eq. 5), of the GCN branch F_gcn (Eq. 6) and of F' (Eq. 7), and the share of snippets
+    whose GCN output is exactly zero (every ReLU of the last layer off). ``None`` for a run without ACGNet
+    or without a checkpoint. Streams are pooled."""
+    from pathlib import Path
+
+    import torch
+
+    from tal_pyg.datasets import DenseBatch
+    from tal_pyg.training import data as data_mod
+    from tal_pyg.training.build import load_model
+
+    run_dir = Path(run_dir)
+    ck = next((p for p in (run_dir / "checkpoints" / "best.pt", run_dir / "checkpoints" / "last.pt")
+               if p.is_file()), None)
+    if ck is None:
+        return None
+    model, cfg, _ = load_model(str(ck))
+    if not cfg.model.acgnet.enabled:
+        return None
+    ds = data_mod.open_split(cfg.data, "test", log=lambda *_: None)
+    tf = data_mod.eval_transform(cfg.data, cfg.model.head)
+    datas = [tf(ds[i]) if tf is not None else ds[i] for i in range(min(max_videos, len(ds)))]
+    batch = DenseBatch.from_data_list(datas)
+    with torch.no_grad():
+        o = model(batch.x, batch.mask)
+    keep = batch.mask.reshape(-1)
+    sums = {"F": 0.0, "F_avg": 0.0, "F_gcn": 0.0, "F_out": 0.0, "gcn_zero": 0.0}
+    count = 0
+    for s, acg in enumerate(model.acgnets):
+        x = o[f"acgnet_input_{s}"].reshape(-1, acg.in_channels)
+        out = o[f"acgnet_output_{s}"].reshape(x.shape[0], -1)
+        x_avg, gcn = acgnet_branches(x, out, o[f"acgnet_edge_index_{s}"], o[f"acgnet_edge_weight_{s}"],
+                                     acg.use_avg, acg.fusion)
+        for key, t in (("F", x), ("F_avg", x_avg), ("F_gcn", gcn), ("F_out", out)):
+            sums[key] += float(t[keep].norm(dim=-1).sum())
+        sums["gcn_zero"] += float((gcn[keep].abs().amax(dim=-1) == 0).sum()) if acg.use_gcn else 0.0
+        count += int(keep.sum())
+    res = {k: v / count for k, v in sums.items()}
+    gcn = bool(model.acgnets[0].use_gcn)
+    return {"checkpoint": ck.name, "videos": len(datas), "norm_F": res["F"], "norm_F_avg": res["F_avg"],
+            "norm_F_gcn": res["F_gcn"] if gcn else None, "norm_F_out": res["F_out"],
+            "gcn_over_F": res["F_gcn"] / res["F"] if gcn else None,
+            "gcn_zero_fraction": res["gcn_zero"] if gcn else None}
+
+
+def cached_acgnet_branch_norms(run_dir: "Any") -> Optional[Dict[str, Any]]:
+    """:func:`acgnet_branch_norms`, computed once per finished run and kept in its ``acgnet_branches.json``
+    (rewritten when the checkpoint is newer)."""
+    import json
+    from pathlib import Path
+
+    from tal_pyg.utils.io import atomic_write_json
+
+    run_dir = Path(run_dir)
+    path = run_dir / "acgnet_branches.json"
+    cks = [p for p in (run_dir / "checkpoints" / "best.pt", run_dir / "checkpoints" / "last.pt") if p.is_file()]
+    if not cks:
+        return None
+    if path.is_file() and path.stat().st_mtime >= max(p.stat().st_mtime for p in cks):
+        return json.loads(path.read_text()).get("norms")
+    norms = acgnet_branch_norms(run_dir)
+    atomic_write_json(path, {"norms": norms})
+    return norms

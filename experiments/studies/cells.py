@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from .analyses import cached_acgnet_branch_norms
 from .grids import CONFIGS, ROOT, Cell
 
 def best_validation(metrics_path: Path) -> Optional[Dict[str, float]]:
@@ -133,6 +134,7 @@ def cell_record(cell: Cell, out: Path) -> Optional[Dict[str, Any]]:
         "losses": loss_magnitudes(out / "metrics.jsonl"),
         "proposals": _safe(proposal_statistics, out),
         "epm_weight_used": _safe(_epm_weight_of, out),
+        "acgnet_branches": _safe(cached_acgnet_branch_norms, out) if cell.config.endswith("_acgnet.yaml") else None,
         "cpu_seconds": meta.get("cpu_seconds"), "wall_seconds": meta.get("wall_seconds"),
         "run_dir": str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
     }

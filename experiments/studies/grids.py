@@ -12,7 +12,8 @@ RUNS_ROOT = ROOT / "runs" / "reproduce"  # default folder of the run folders (``
 
 # table2-tuning: the head-specific auxiliary loss weight swept next to dropout and weight decay
 TABLE2_TUNING_AUX = {"basnet": ("norm_weight", (1e-4, 1e-5, 0.0)), "bam": ("um_weight", (5e-4, 5e-5))}
-STUDIES = ("table1", "table2", "table2-tuning", "table3", "table4", "lambda", "epm", "incompleteness", "protocol")
+STUDIES = ("table1", "table2", "table2-tuning", "table3", "table4", "lambda", "epm", "incompleteness", "protocol",
+           "causes")
 
 #: The protocol study (docs/protocol.md): the data/optimisation variants, each with its own baseline cell,
 #: as overrides of the synthetic-small configs (P0 = today's protocol: T = 100, lr 1e-3 x 300 iterations).
@@ -42,6 +43,27 @@ PROTOCOL_ACGNET = (
     # (no GCN, no EPM), each against the same baseline
     ("paper-r1-noepm", "lr1e-4", 7, 3, ("model.acgnet.epm_weight=0.0",)),
     ("paper-r1-avg", "lr1e-4", 7, 3, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0")),
+)
+
+#: The controlled experiments of docs/protocol.md ("Causes"; run as ``causes@paper-r1``): each row removes one
+#: candidate cause of a contradiction with the paper and is paired with the row it is compared against
+#: (same seeds). (row, head, + ACGNet, overrides, paired against)
+CAUSES = (
+    ("dgam", "dgam", False, (), None),
+    ("dgam+acgnet", "dgam", True, (), "dgam"),
+    # graph averaging alone (F + ÂF, Eq. 5, 7: no GCN, no EPM)
+    ("dgam+avg", "dgam", True, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0"), "dgam"),
+    # the same averaging over K arbitrary distant snippets (Gt only: the similarity term removed)
+    ("dgam+avg[Gt only]", "dgam", True, ("model.acgnet.graph=temporal_only", "model.acgnet.use_gcn=false",
+                                          "model.acgnet.epm_weight=0.0"), "dgam"),
+    # the baseline on 2 F: |F + ÂF| / |F| = 1.95-1.97 on the trained DGAM + ACGNet models, so the feature
+    # scale is the only difference from the baseline
+    ("dgam[2F]", "dgam", False, ("data.feature_scale=2.0",), "dgam"),
+    ("bam", "bam", False, (), None),
+    ("bam+acgnet", "bam", True, (), "bam"),
+    # BaM without its feature-magnitude loss (um_weight = 0, the L_um term of BaMHead), with and without ACGNet
+    ("bam[um=0]", "bam", False, ("model.head_config.um_weight=0.0",), None),
+    ("bam+acgnet[um=0]", "bam", True, ("model.head_config.um_weight=0.0",), "bam[um=0]"),
 )
 
 #: Protocols a study runs under (``--study table1@paper-r1``; no suffix: the configs as they are, P0).
@@ -210,6 +232,12 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
                 for s in range(seeds):
                     out.append(Cell(study, f"{key}_s{s}", key, _cfg(p, head, acg), [f"data.root={data}"], s,
                                     {"head": head, "acgnet": acg}))
+    elif study == "causes":
+        for key, head, acg, ov, against in CAUSES:
+            folder = key.replace("+", "_").replace("[", "_").replace("]", "").replace("=", "").replace(" ", "_")
+            for s in range(seeds):
+                out.append(Cell(study, f"{folder}_s{s}", key, _cfg(p, head, acg), list(ov), s,
+                                {"head": head, "acgnet": acg, "against": against}))
     elif study == "protocol":
         for head in ("basnet", "bam"):
             for base, ov in PROTOCOL_BASES.items():

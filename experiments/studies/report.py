@@ -105,6 +105,35 @@ def _protocol_lines(rows: Dict[str, Dict[str, Any]], tious, graph_stats: Dict[st
     return lines
 
 
+def _gcn_cell(r: Dict[str, Any]) -> str:
+    """|F_gcn| / |F| of the trained ACGNet (mean ± std over seeds), '' without a GCN branch."""
+    return "" if r["gcn_over_F"][0] is None else _fmt(r["gcn_over_F"], 3)
+
+
+def _causes_lines(rows: Dict[str, Dict[str, Any]], tious) -> List[str]:
+    """Each controlled experiment against the row it is paired with (same seeds)."""
+    i5 = min(range(len(tious)), key=lambda i: abs(tious[i] - 0.5))
+    lines = ["Each row is paired with the row named in *against* over the seeds both have (Δ: mean [95 % "
+             "paired-t interval]). *|F_gcn| / |F|*: after training, the mean per-snippet norm of the GCN branch "
+             "(Eq. 6) over that of the input, on 32 test videos with the selected checkpoint "
+             "(`experiments/studies/analyses.py:acgnet_branch_norms`); *|F'| / |F|*: the same for ACGNet's "
+             "output (Eq. 7).", "",
+             "| row | against | seeds | test @0.5 | test avg | cls mAP | Δ avg [95 %] | Δ @0.5 | Δ val avg | "
+             "\\|F_gcn\\| / \\|F\\| | \\|F'\\| / \\|F\\| |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key, r in rows.items():
+        against = r["info"].get("against")
+        b = rows.get(against) if against else None
+        d = d5 = dv = None
+        if b is not None:
+            d, d5 = paired_row_difference(r, b), paired_row_difference(r, b, "mAP", i5)
+            dv = paired_row_difference(r, b, "val")
+        f = lambda x: "" if x is None else x.format()  # noqa: E731
+        lines.append(f"| {key} | {against or ''} | {r['n']} | {_fmt(r['mAP'][i5])} | {_fmt(r['average'])} | "
+                     f"{_fmt(r['cls'])} | {f(d)} | {f(d5)} | {f(dv)} | {_gcn_cell(r)} | "
+                     f"{'' if r['out_over_F'][0] is None else _fmt(r['out_over_F'], 2)} |")
+    return lines
+
+
 def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, total: int,
                     notes: Optional[str] = None, graph_stats: Optional[Dict[str, Any]] = None) -> str:
     kind, _, protocol = study.partition("@")  # ``table1@paper-r1``: the table1 page under another protocol
@@ -193,14 +222,21 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines += ["", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
     elif kind == "table4":
-        lines += ["| I3D | AVG | GCN | L_EPM | fusion | seeds | mAP@0.5 | avg | cls mAP | val avg | paper mAP@0.5 |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += ["Δ avg: paired difference to the I3D-only row over the seeds both have, mean [95 % paired-t "
+                  "interval]; |F_gcn| / |F|: the GCN branch's norm after training over its input's (see the "
+                  "`causes` page).", "",
+                  "| I3D | AVG | GCN | L_EPM | fusion | seeds | mAP@0.5 | avg | Δ avg vs I3D [95 %] | cls mAP | "
+                  "val avg | \\|F_gcn\\| / \\|F\\| | paper mAP@0.5 |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        base = rows.get("i3d")
         for key, r in rows.items():
             f = r["info"]["flags"]
             chk = ["✓" if x else "" for x in f[:4]]
             paper = PAPER_TABLE4.get(key)
+            d = paired_row_difference(r, base) if base is not None and key != "i3d" else None
             lines.append(f"| {' | '.join(chk)} | {f[4]} | {r['n']} | {_fmt(r['mAP'][4])} | {_fmt(r['average'])} | "
-                         f"{_fmt(r['cls'])} | {_fmt(r['val'])} | {'' if paper is None else f'{paper:.1f}'} |")
+                         f"{'' if d is None else d.format()} | {_fmt(r['cls'])} | {_fmt(r['val'])} | "
+                         f"{_gcn_cell(r)} | {'' if paper is None else f'{paper:.1f}'} |")
         lines += ["", "Paper rows we did not run (no I3D input): AVG only 19.7, GCN + EPM 22.4, AVG + GCN + EPM 22.2;"
                   " I3D + GCN (concat, no EPM) 27.3, I3D + GCN + EPM (concat) 29.1. The paper's Table 4 is read "
                   "from the extracted text (check marks per row).", "", "Full rows:", "", _header(tious)]
@@ -218,6 +254,8 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines += [_row_line(k, r) for k, r in rows.items()]
     elif kind == "protocol":
         lines += _protocol_lines(rows, tious, graph_stats or {})
+    elif kind == "causes":
+        lines += _causes_lines(rows, tious)
     lines += _shape_lines(rows)
     if notes:
         lines += ["", "## Notes", "", notes]

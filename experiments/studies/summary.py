@@ -26,16 +26,26 @@ def summarize_rows(records: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any
             "proposals": {k: mean_std([(r.get("proposals") or {}).get(k) for r in recs])
                           for k in ("proposals_per_video", "top10_mean_length_s", "mean_best_tiou", "gt_mean_length_s",
                                     "share_gt_best_tiou_ge_0.5")},
+            # ACGNet's branches after training (analyses.acgnet_branch_norms): |F_gcn| / |F| and |F'| / |F|
+            "gcn_over_F": mean_std([(r.get("acgnet_branches") or {}).get("gcn_over_F") for r in recs]),
+            "out_over_F": mean_std([_ratio(r.get("acgnet_branches"), "norm_F_out", "norm_F") for r in recs]),
             "tious": recs[0]["tiou_thresholds"],
             # per seed (for paired differences between rows trained with the same seeds)
             "by_seed": {str(r["seed"]): {"average": r["test_average_mAP"], "mAP": r["test_mAP"],
                                          "val": r["val_average_mAP"]} for r in recs},
             "info": {k: v for k, v in recs[0].items()
-                     if k not in ("cell", "seed", "test_mAP", "losses", "proposals", "epm_weight_used")
+                     if k not in ("cell", "seed", "test_mAP", "losses", "proposals", "epm_weight_used",
+                                  "acgnet_branches")
                      and not k.endswith("mAP") and k not in ("cpu_seconds", "wall_seconds", "run_dir",
                                                              "selected_iteration", "tiou_thresholds")},
         }
     return out
+
+
+def _ratio(d: Optional[Dict[str, Any]], num: str, den: str) -> Optional[float]:
+    if not d or d.get(num) is None or not d.get(den):
+        return None
+    return d[num] / d[den]
 
 
 def epm_ratio(rec: Dict[str, Any]) -> Optional[float]:
