@@ -158,7 +158,11 @@ def acgnet_branch_norms(run_dir: "Any", max_videos: int = 32) -> Optional[Dict[s
                if p.is_file()), None)
     if ck is None:
         return None
-    model, cfg, _ = load_model(str(ck))
+    import warnings
+
+    with warnings.catch_warnings():  # the project's own older checkpoints: see cells.saved_config
+        warnings.filterwarnings("ignore", message=r"model\.head_config\..* is deprecated", category=FutureWarning)
+        model, cfg, _ = load_model(str(ck))
     if not cfg.model.acgnet.enabled:
         return None
     ds = data_mod.open_split(cfg.data, "test", log=lambda *_: None)

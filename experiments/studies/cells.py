@@ -2,9 +2,11 @@
 the result record read back from its run folder (``eval.json``, ``metrics.jsonl``, ``predictions.json``)."""
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -46,6 +48,24 @@ def cell_overrides(cell: Cell) -> List[str]:
     return [*cell.overrides, f"train.seed={cell.seed}", "train.progress=false"]
 
 
+def saved_config(path: Path):
+    """A run folder's ``config.yaml`` as a config, read once per file version (the reuse search compares every
+    cell of a study with every finished run). Written by an earlier version, it may carry the flat proposal
+    keys; their FutureWarning is meant for hand-written configs and is not repeated for the project's own
+    run folders."""
+    st = Path(path).stat()
+    return _load_saved(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _load_saved(path: str, mtime_ns: int, size: int):
+    from tal_pyg.config import load_config
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"model\.head_config\..* is deprecated", category=FutureWarning)
+        return load_config(path)
+
+
 def cell_is_current(cell: Cell, out: Path) -> bool:
     """False when the run folder's resolved ``config.yaml`` differs from what the cell's config file and
     overrides give today (the config was edited after the cell ran); True when it matches or is absent."""
@@ -54,7 +74,7 @@ def cell_is_current(cell: Cell, out: Path) -> bool:
         return True
     from tal_pyg.config import load_config
 
-    return not load_config(str(saved)).differences(load_config(str(CONFIGS / cell.config), cell_overrides(cell)))
+    return not saved_config(saved).differences(load_config(str(CONFIGS / cell.config), cell_overrides(cell)))
 
 
 def find_identical_run(cell: Cell, runs_root: Path, exclude: Optional[Path] = None) -> Optional[Path]:
@@ -69,7 +89,7 @@ def find_identical_run(cell: Cell, runs_root: Path, exclude: Optional[Path] = No
         if run == exclude or ".stale-" in run.name or not (run / "eval.json").is_file():
             continue
         try:
-            if not load_config(str(saved)).differences(want):
+            if not saved_config(saved).differences(want):
                 return run
         except Exception:  # an unreadable or older config is simply not a match
             continue
@@ -99,9 +119,7 @@ def train_cell(cell: Cell, out: Path, runtime: Sequence[str] = ()) -> Dict[str, 
 
 
 def _epm_weight_of(out: Path) -> Optional[float]:
-    from tal_pyg.config import load_config
-
-    a = load_config(str(Path(out) / "config.yaml")).model.acgnet
+    a = saved_config(Path(out) / "config.yaml").model.acgnet
     return float(a.epm_weight) if a.enabled else None
 
 

@@ -80,7 +80,8 @@ def _protocol_lines(rows: Dict[str, Dict[str, Any]], tious, graph_stats: Dict[st
             continue
         lines += [f"**{HEAD_NAMES[head]}**", "",
                   "| base | cell | K | Z | seeds | test @0.5 | test avg | val avg | Δ avg vs base [95 %] | "
-                  "Δ val avg | action purity | mean \\|i − j\\| |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "Δ val avg | action purity | mean \\|i − j\\| | \\|F_gcn\\| / \\|F\\| |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for key, r in mine.items():
             info = r["info"]
             base = rows.get(f"{head}/{info['base']}/baseline")
@@ -96,8 +97,11 @@ def _protocol_lines(rows: Dict[str, Dict[str, Any]], tious, graph_stats: Dict[st
                 f"| {info['base']} | {info.get('variant', 'baseline')} | {info.get('k', '')} | {info.get('z', '')} | "
                 f"{r['n']} | {_fmt(r['mAP'][i5])} | {_fmt(r['average'])} | {_fmt(r['val'])} | "
                 f"{'' if d is None else d.format()} | {'' if dv is None else dv.format()} | "
-                f"{'' if pur is None else f'{100 * pur:.1f} %'} | {'' if dist is None else f'{dist:.1f}'} |")
+                f"{'' if pur is None else f'{100 * pur:.1f} %'} | {'' if dist is None else f'{dist:.1f}'} | "
+                f"{_gcn_cell(r)} |")
         lines.append("")
+    lines += ["\\|F_gcn\\| / \\|F\\|: the GCN branch's (Eq. 6) mean per-snippet norm after training over its input's "
+              "(selected checkpoint, 32 test videos; `experiments/studies/analyses.py:acgnet_branch_norms`).", ""]
     if len(purity) >= 3:
         lines += [f"Correlation over the ACGNet cells of both heads between the action purity of the graph "
                   f"(training split, as the model sees it) and the paired test gain in average mAP: Pearson "
