@@ -72,7 +72,7 @@ sys.path.insert(0, str(REPO))
 
 from tal_pyg.graph import build_action_complement_graph  # noqa: E402
 from tal_pyg.nn import HAS_TORCH_SPARSE, ACGNet, GraphAggregation, sparse_adjacency  # noqa: E402
-from tal_pyg.nn.graph_aggregation import _transposed_csr  # noqa: E402
+from tal_pyg.nn.graph_aggregation import transposed_csr  # noqa: E402
 from tal_pyg.utils.io import atomic_write_json  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta.*")
@@ -242,7 +242,7 @@ def aggregators(edge_index: Tensor, edge_weight: Tensor, b: int, t: int, which: 
     if "fused_csr" in which:
         def prepare_csr() -> Tensor:
             adj = sparse_adjacency(edge_index, edge_weight, n, backend="torch_csr")
-            _transposed_csr(adj)  # built lazily by the first backward pass, cached on adj
+            transposed_csr(adj)  # built lazily by the first backward pass, cached on adj
             return adj
 
         adj = prepare_csr()

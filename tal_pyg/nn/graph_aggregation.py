@@ -39,6 +39,7 @@ __all__ = [
     "SPARSE_BACKENDS",
     "GraphAggregation",
     "sparse_adjacency",
+    "transposed_csr",
     "sparse_matmul",
 ]
 
@@ -120,8 +121,9 @@ def _pointers(sorted_index: Tensor, size: int) -> Tensor:
     return torch.searchsorted(sorted_index, boundaries)
 
 
-def _transposed_csr(adj: Tensor) -> Tensor:
-    r""":math:`\hat A^\top` as CSR, computed once per adjacency and cached on it."""
+def transposed_csr(adj: Tensor) -> Tensor:
+    r""":math:`\hat A^\top` of a CSR adjacency ``[N, M]`` as CSR ``[M, N]``, computed once per adjacency and cached
+    on it (the backward pass of the fused aggregation multiplies by it). Reads nothing on the host."""
     cached = getattr(adj, "_tal_pyg_transpose", None)
     if cached is not None:
         return cached
@@ -156,7 +158,7 @@ class _FusedCSRMatmul(torch.autograd.Function):
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = torch.sparse.mm(_transposed_csr(ctx.adj), grad_out.contiguous(), "sum")
+            grad_x = torch.sparse.mm(transposed_csr(ctx.adj), grad_out.contiguous(), "sum")
         return grad_x, None
 
 

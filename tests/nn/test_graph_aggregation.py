@@ -67,3 +67,17 @@ def test_backward_reuses_one_transposed_csr():
     torch.testing.assert_close(transposed.to_dense(), adj.to_dense().t())
     expected = dense_reference(edge_index, edge_weight.float(), torch.eye(20)).t()  # A^T A^T 1
     torch.testing.assert_close(x.grad, (expected @ (expected @ torch.ones(20, 4))))
+
+
+def test_transposed_csr_is_the_dense_transpose_and_cached():
+    from tal_pyg.nn.graph_aggregation import sparse_adjacency, transposed_csr
+
+    torch.manual_seed(0)
+    ei = torch.randint(0, 7, (2, 20))
+    ei = ei[:, torch.argsort(ei[1] * 7 + ei[0])]
+    ei = torch.unique(ei, dim=1)
+    w = torch.rand(ei.size(1))
+    adj = sparse_adjacency(ei, w, 7, backend="torch_csr")
+    t = transposed_csr(adj)
+    torch.testing.assert_close(t.to_dense(), adj.to_dense().T)
+    assert transposed_csr(adj) is t
