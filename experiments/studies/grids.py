@@ -51,6 +51,8 @@ PROTOCOL_ACGNET = (
 CAUSES = (
     ("dgam", "dgam", False, (), None),
     ("dgam+acgnet", "dgam", True, (), "dgam"),
+    # ACGNet without the EPM loss (Eq. 8): full minus this row is what EPM adds
+    ("dgam+acgnet[no EPM]", "dgam", True, ("model.acgnet.epm_weight=0.0",), "dgam"),
     # graph averaging alone (F + ÂF, Eq. 5, 7: no GCN, no EPM)
     ("dgam+avg", "dgam", True, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0"), "dgam"),
     # the same averaging over K arbitrary distant snippets (Gt only: the similarity term removed)
