@@ -61,6 +61,14 @@ CAUSES = (
     # the baseline on 2 F: |F + ÂF| / |F| = 1.95-1.97 on the trained DGAM + ACGNet models, so the feature
     # scale is the only difference from the baseline
     ("dgam[2F]", "dgam", False, ("data.feature_scale=2.0",), "dgam"),
+    # BaS-Net: the GCN branch decays to ~0 in training (|F_gcn| / |F| < 0.08), so ACGNet acts as averaging
+    ("basnet", "basnet", False, (), None),
+    ("basnet+acgnet", "basnet", True, (), "basnet"),
+    ("basnet+avg", "basnet", True, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0"), "basnet"),
+    ("basnet+avg[Gt only]", "basnet", True, ("model.acgnet.graph=temporal_only", "model.acgnet.use_gcn=false",
+                                              "model.acgnet.epm_weight=0.0"), "basnet"),
+    # 2.2 = |F'| / |F| of ACGNet at initialisation under P* (the protocol grid's lr1e-4+2.2F baseline)
+    ("basnet[2.2F]", "basnet", False, ("data.feature_scale=2.2",), "basnet"),
     ("bam", "bam", False, (), None),
     ("bam+acgnet", "bam", True, (), "bam"),
     # BaM without its feature-magnitude loss (um_weight = 0, the L_um term of BaMHead), with and without ACGNet
