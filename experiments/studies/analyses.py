@@ -141,16 +141,11 @@ def acgnet_branches(x: "Any", out: "Any", edge_index: "Any", edge_weight: "Any",
 
 def acgnet_branch_norms(run_dir: "Any", max_videos: int = 32) -> Optional[Dict[str, Any]]:
     """What a trained ACGNet feeds its head (the run's selected checkpoint, ``best.pt``, else ``last.pt``), on
-    the first ``max_videos`` test videos at test-time sampling: the mean per-snippet L2 norm of F, of the
-    average branch ÂF (Eq. 5), of the GCN branch F_gcn (Eq. 6) and of F' (Eq. 7), and the share of snippets
-    whose GCN output is exactly zero (every ReLU of the last layer off). ``None`` for a run without ACGNet
-    or without a checkpoint. Streams are pooled."""
+    the first ``max_videos`` test videos at test-time sampling: see :func:`branch_norms`. ``None`` for a run
+    without ACGNet or without a checkpoint."""
+    import warnings
     from pathlib import Path
 
-    import torch
-
-    from tal_pyg.datasets import DenseBatch
-    from tal_pyg.training import data as data_mod
     from tal_pyg.training.build import load_model
 
     run_dir = Path(run_dir)
@@ -158,13 +153,45 @@ def acgnet_branch_norms(run_dir: "Any", max_videos: int = 32) -> Optional[Dict[s
                if p.is_file()), None)
     if ck is None:
         return None
-    import warnings
-
     with warnings.catch_warnings():  # the project's own older checkpoints: see cells.saved_config
         warnings.filterwarnings("ignore", message=r"model\.head_config\..* is deprecated", category=FutureWarning)
         model, cfg, _ = load_model(str(ck))
     if not cfg.model.acgnet.enabled:
         return None
+    return {"checkpoint": ck.name, **branch_norms(model, cfg, max_videos)}
+
+
+def acgnet_branch_norms_at_init(head: str, seed: int = 0, protocol: str = "paper-r1",
+                                max_videos: int = 32) -> Dict[str, Any]:
+    """:func:`branch_norms` of ``synthetic-small_<head>_acgnet.yaml`` under ``protocol`` as initialised by
+    ``seed`` (before any training), e.g. ``acgnet_branch_norms_at_init("bam", 0)["gcn_over_F"]``."""
+    import torch
+
+    from tal_pyg.config import load_config
+    from tal_pyg.training import data as data_mod
+    from tal_pyg.training.build import build_model
+
+    from .grids import PROTOCOLS
+
+    spec = PROTOCOLS[protocol]
+    cfg = load_config(str(CONFIGS / f"synthetic-small_{head}_acgnet.yaml"),
+                      [*spec["base"][head], *spec["acgnet"][head]])
+    ds = data_mod.open_split(cfg.data, "test", log=lambda *_: None)
+    torch.manual_seed(seed)
+    model = build_model(cfg, ds.num_features, ds.num_classes).eval()
+    return branch_norms(model, cfg, max_videos)
+
+
+def branch_norms(model: "Any", cfg: "Any", max_videos: int = 32) -> Dict[str, Any]:
+    """Run ``model`` (a ``WithACGNet``) on the first ``max_videos`` test videos of ``cfg``'s dataset at test-time
+    sampling: the mean per-snippet L2 norm of F, of the average branch ÂF (Eq. 5), of the GCN branch F_gcn
+    (Eq. 6) and of F' (Eq. 7), and the share of snippets whose GCN output is exactly zero (every ReLU of the
+    last layer off). Streams are pooled."""
+    import torch
+
+    from tal_pyg.datasets import DenseBatch
+    from tal_pyg.training import data as data_mod
+
     ds = data_mod.open_split(cfg.data, "test", log=lambda *_: None)
     tf = data_mod.eval_transform(cfg.data, cfg.model.head)
     datas = [tf(ds[i]) if tf is not None else ds[i] for i in range(min(max_videos, len(ds)))]
@@ -185,7 +212,7 @@ def acgnet_branch_norms(run_dir: "Any", max_videos: int = 32) -> Optional[Dict[s
         count += int(keep.sum())
     res = {k: v / count for k, v in sums.items()}
     gcn = bool(model.acgnets[0].use_gcn)
-    return {"checkpoint": ck.name, "videos": len(datas), "norm_F": res["F"], "norm_F_avg": res["F_avg"],
+    return {"videos": len(datas), "norm_F": res["F"], "norm_F_avg": res["F_avg"],
             "norm_F_gcn": res["F_gcn"] if gcn else None, "norm_F_out": res["F_out"],
             "gcn_over_F": res["F_gcn"] / res["F"] if gcn else None,
             "gcn_zero_fraction": res["gcn_zero"] if gcn else None}
