@@ -2,7 +2,7 @@
 benchmark, and linear probes of the single-snippet separability of F, F + ÂF and ÂF."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from .grids import CONFIGS
 
@@ -143,18 +143,15 @@ def acgnet_branch_norms(run_dir: "Any", max_videos: int = 32) -> Optional[Dict[s
     """What a trained ACGNet feeds its head (the run's selected checkpoint, ``best.pt``, else ``last.pt``), on
     the first ``max_videos`` test videos at test-time sampling: see :func:`branch_norms`. ``None`` for a run
     without ACGNet or without a checkpoint."""
-    import warnings
-    from pathlib import Path
-
     from tal_pyg.training.build import load_model
 
-    run_dir = Path(run_dir)
-    ck = next((p for p in (run_dir / "checkpoints" / "best.pt", run_dir / "checkpoints" / "last.pt")
-               if p.is_file()), None)
-    if ck is None:
+    from .cells import own_files_of_earlier_versions
+
+    cks = _run_checkpoints(run_dir)
+    if not cks:
         return None
-    with warnings.catch_warnings():  # the project's own older checkpoints: see cells.saved_config
-        warnings.filterwarnings("ignore", message=r"model\.head_config\..* is deprecated", category=FutureWarning)
+    ck = cks[0]
+    with own_files_of_earlier_versions():
         model, cfg, _ = load_model(str(ck))
     if not cfg.model.acgnet.enabled:
         return None
@@ -179,20 +176,20 @@ def acgnet_branch_norms_at_init(head: str, seed: int = 0, protocol: str = "paper
     ds = data_mod.open_split(cfg.data, "test", log=lambda *_: None)
     torch.manual_seed(seed)
     model = build_model(cfg, ds.num_features, ds.num_classes).eval()
-    return branch_norms(model, cfg, max_videos)
+    return branch_norms(model, cfg, max_videos, dataset=ds)
 
 
-def branch_norms(model: "Any", cfg: "Any", max_videos: int = 32) -> Dict[str, Any]:
+def branch_norms(model: "Any", cfg: "Any", max_videos: int = 32, dataset: "Any" = None) -> Dict[str, Any]:
     """Run ``model`` (a ``WithACGNet``) on the first ``max_videos`` test videos of ``cfg``'s dataset at test-time
     sampling: the mean per-snippet L2 norm of F, of the average branch ÂF (Eq. 5), of the GCN branch F_gcn
     (Eq. 6) and of F' (Eq. 7), and the share of snippets whose GCN output is exactly zero (every ReLU of the
-    last layer off). Streams are pooled."""
+    last layer off). Streams are pooled. ``dataset``: the test split, when the caller has it open already."""
     import torch
 
     from tal_pyg.datasets import DenseBatch
     from tal_pyg.training import data as data_mod
 
-    ds = data_mod.open_split(cfg.data, "test", log=lambda *_: None)
+    ds = dataset if dataset is not None else data_mod.open_split(cfg.data, "test", log=lambda *_: None)
     tf = data_mod.eval_transform(cfg.data, cfg.model.head)
     datas = [tf(ds[i]) if tf is not None else ds[i] for i in range(min(max_videos, len(ds)))]
     batch = DenseBatch.from_data_list(datas)
@@ -226,9 +223,8 @@ def cached_acgnet_branch_norms(run_dir: "Any") -> Optional[Dict[str, Any]]:
 
     from tal_pyg.utils.io import atomic_write_json
 
-    run_dir = Path(run_dir)
-    path = run_dir / "acgnet_branches.json"
-    cks = [p for p in (run_dir / "checkpoints" / "best.pt", run_dir / "checkpoints" / "last.pt") if p.is_file()]
+    path = Path(run_dir) / "acgnet_branches.json"
+    cks = _run_checkpoints(run_dir)
     if not cks:
         return None
     if path.is_file() and path.stat().st_mtime >= max(p.stat().st_mtime for p in cks):
@@ -236,3 +232,11 @@ def cached_acgnet_branch_norms(run_dir: "Any") -> Optional[Dict[str, Any]]:
     norms = acgnet_branch_norms(run_dir)
     atomic_write_json(path, {"norms": norms})
     return norms
+
+
+def _run_checkpoints(run_dir: "Any") -> "List[Any]":
+    """A run folder's checkpoints that exist, the selected one first: ``best.pt``, ``last.pt``."""
+    from pathlib import Path
+
+    folder = Path(run_dir) / "checkpoints"
+    return [p for p in (folder / "best.pt", folder / "last.pt") if p.is_file()]

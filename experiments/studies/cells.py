@@ -2,6 +2,7 @@
 the result record read back from its run folder (``eval.json``, ``metrics.jsonl``, ``predictions.json``)."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -61,9 +62,16 @@ def saved_config(path: Path):
 def _load_saved(path: str, mtime_ns: int, size: int):
     from tal_pyg.config import load_config
 
+    with own_files_of_earlier_versions():
+        return load_config(path)
+
+
+@contextlib.contextmanager
+def own_files_of_earlier_versions():
+    """Read the project's own run folders and checkpoints without the flat proposal keys' FutureWarning."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"model\.head_config\..* is deprecated", category=FutureWarning)
-        return load_config(path)
+        yield
 
 
 def cell_is_current(cell: Cell, out: Path) -> bool:

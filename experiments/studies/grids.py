@@ -29,6 +29,11 @@ PROTOCOL_BASES = {
     "lr1e-4+2.2F": ["optim.lr=1e-4", "optim.iterations=3000", "train.eval_every=500", "train.checkpoint_every=500",
                     "data.feature_scale=2.2"],
 }
+#: ACGNet reduced to graph averaging (F + ÂF, Eq. 5, 7: no GCN, no EPM), and the same averaging over K arbitrary
+#: distant snippets (the temporal term alone, Gt: the similarity removed)
+AVERAGING_ONLY = ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0")
+AVERAGING_OVER_GT_ONLY = ("model.acgnet.graph=temporal_only", *AVERAGING_ONLY)
+
 #: ACGNet cells: (name, base, K, Z). One factor at a time from P0 (K = 10, Z = 10), the up-sampled
 #: protocol with K and Z scaled to keep their meaning in snippets, and the paper's values mapped to the
 #: benchmark (rule 1 of docs/protocol.md) at r = 3 and r = 1 positions per snippet.
@@ -42,7 +47,7 @@ PROTOCOL_ACGNET = (
     # controlled experiments on P* (docs/protocol.md): ACGNet without the EPM loss, and graph averaging alone
     # (no GCN, no EPM), each against the same baseline
     ("paper-r1-noepm", "lr1e-4", 7, 3, ("model.acgnet.epm_weight=0.0",)),
-    ("paper-r1-avg", "lr1e-4", 7, 3, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0")),
+    ("paper-r1-avg", "lr1e-4", 7, 3, AVERAGING_ONLY),
 )
 
 #: The controlled experiments of docs/protocol.md ("Causes"; run as ``causes@paper-r1``): each row removes one
@@ -54,19 +59,17 @@ CAUSES = (
     # ACGNet without the EPM loss (Eq. 8): full minus this row is what EPM adds
     ("dgam+acgnet[no EPM]", "dgam", True, ("model.acgnet.epm_weight=0.0",), "dgam"),
     # graph averaging alone (F + ÂF, Eq. 5, 7: no GCN, no EPM)
-    ("dgam+avg", "dgam", True, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0"), "dgam"),
+    ("dgam+avg", "dgam", True, AVERAGING_ONLY, "dgam"),
     # the same averaging over K arbitrary distant snippets (Gt only: the similarity term removed)
-    ("dgam+avg[Gt only]", "dgam", True, ("model.acgnet.graph=temporal_only", "model.acgnet.use_gcn=false",
-                                          "model.acgnet.epm_weight=0.0"), "dgam"),
+    ("dgam+avg[Gt only]", "dgam", True, AVERAGING_OVER_GT_ONLY, "dgam"),
     # the baseline on 2 F: |F + ÂF| / |F| = 1.95-1.97 on the trained DGAM + ACGNet models, so the feature
     # scale is the only difference from the baseline
     ("dgam[2F]", "dgam", False, ("data.feature_scale=2.0",), "dgam"),
     # BaS-Net: the GCN branch decays to ~0 in training (|F_gcn| / |F| < 0.08), so ACGNet acts as averaging
     ("basnet", "basnet", False, (), None),
     ("basnet+acgnet", "basnet", True, (), "basnet"),
-    ("basnet+avg", "basnet", True, ("model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0"), "basnet"),
-    ("basnet+avg[Gt only]", "basnet", True, ("model.acgnet.graph=temporal_only", "model.acgnet.use_gcn=false",
-                                              "model.acgnet.epm_weight=0.0"), "basnet"),
+    ("basnet+avg", "basnet", True, AVERAGING_ONLY, "basnet"),
+    ("basnet+avg[Gt only]", "basnet", True, AVERAGING_OVER_GT_ONLY, "basnet"),
     # 2.2 = |F'| / |F| of ACGNet at initialisation under P* (the protocol grid's lr1e-4+2.2F baseline)
     ("basnet[2.2F]", "basnet", False, ("data.feature_scale=2.2",), "basnet"),
     ("bam", "bam", False, (), None),
@@ -201,9 +204,8 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
         base, acg = _cfg(p, "basnet", False), _cfg(p, "basnet", True)
         rows = [  # (key, config, overrides, flags I3D AVG GCN EPM fusion)
             ("i3d", base, [], (1, 0, 0, 0, "")),
-            ("i3d+avg(sum)", acg, ["model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0"], (1, 1, 0, 0, "sum")),
-            ("i3d+avg(concat)", acg, ["model.acgnet.use_gcn=false", "model.acgnet.epm_weight=0.0",
-                                      "model.acgnet.fusion=concat"], (1, 1, 0, 0, "concat")),
+            ("i3d+avg(sum)", acg, list(AVERAGING_ONLY), (1, 1, 0, 0, "sum")),
+            ("i3d+avg(concat)", acg, [*AVERAGING_ONLY, "model.acgnet.fusion=concat"], (1, 1, 0, 0, "concat")),
             ("i3d+gcn(sum,no-epm)", acg, ["model.acgnet.use_avg=false", "model.acgnet.epm_weight=0.0"],
              (1, 0, 1, 0, "sum")),
             ("i3d+gcn+epm(sum)", acg, ["model.acgnet.use_avg=false"], (1, 0, 1, 1, "sum")),
