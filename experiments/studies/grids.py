@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "experiments" / "configs"
@@ -85,12 +85,21 @@ CAUSES = (
 #: is already lr 1e-3 and is kept), and the paper's graph values mapped to snippets, K = 7 and Z = 3.
 #: ``base`` goes to every cell of the head, ``acgnet`` to its + ACGNet cells, both before the cell's own
 #: overrides, which win (the K of a Table 3 row, the lambda of a lambda row).
-_PAPER_R1_GRAPH = ["model.acgnet.k=7", "model.acgnet.z=3"]
+PROTOCOL_K = {"paper-r1": 7}  # the protocol's K (the paper's K = 50); the lambda sweep's top-K
+_PAPER_R1_GRAPH = [f"model.acgnet.k={PROTOCOL_K['paper-r1']}", "model.acgnet.z=3"]
 PROTOCOLS: Dict[str, Dict[str, Dict[str, List[str]]]] = {
     "paper-r1": {
         "base": {"basnet": PROTOCOL_BASES["lr1e-4"], "bam": PROTOCOL_BASES["lr1e-4"], "dgam": []},
         "acgnet": {head: _PAPER_R1_GRAPH for head in ("basnet", "bam", "dgam")},
     },
+}
+#: The K grid of Table 3 under a protocol: the paper's K values mapped to the
+#: benchmark the way rule 1 of docs/protocol.md maps K = 50. The paper's K in {1, 5, 20, 50, 200, 750} positions
+#: of T = 750 (~3 positions per snippet, median 235 snippets) are 0.14, 0.7, 2.8, 7.1, 28 and 100 % of a video's
+#: distinct snippets, so K in {1, 1, 3, 7, 28, 100} of T = 100 (1 stands for the paper's 1 and 5).
+#: {K here: the paper's K it stands for}.
+PROTOCOL_GRAPH_K: Dict[str, Dict[int, Tuple[int, ...]]] = {
+    "paper-r1": {1: (1, 5), 3: (20,), 7: (50,), 28: (200,), 100: (750,)},
 }
 
 
@@ -137,19 +146,26 @@ def _num_segments(config: str) -> int:
     return int(load_config(str(CONFIGS / config)).data.num_segments)
 
 
-def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
+def cells_for(study: str, seeds: int = 1, preset: str = "small", *, graph_k: Optional[int] = None,
+              table3_k: Optional[Sequence[int]] = None) -> List[Cell]:
     """The grid of ``study`` (``seeds`` training seeds per row; ablations default to 1); ``study@protocol``:
-    the same grid under one of :data:`PROTOCOLS`."""
+    the same grid under one of :data:`PROTOCOLS`, with the K values of :data:`PROTOCOL_GRAPH_K`.
+
+    ``graph_k``: the top-K of the lambda sweep and of Table 3's Gt-only row (default: 10 % of T);
+    ``table3_k``: Table 3's K grid (default: 1, 5, 10 % of T, 20 and T)."""
     kind, _, protocol = check_study(study).partition("@")
     if protocol:
         spec = PROTOCOLS[protocol]
+        ks = PROTOCOL_GRAPH_K.get(protocol, {})
         out = []
-        for c in cells_for(kind, seeds, preset):
+        for c in cells_for(kind, seeds, preset, graph_k=PROTOCOL_K.get(protocol), table3_k=sorted(ks) or None):
             head = c.config.removesuffix(".yaml").removesuffix("_acgnet").rsplit("_", 1)[-1]
             acg = c.config.removesuffix(".yaml").endswith("_acgnet")
             pre = [*spec["base"][head], *(spec["acgnet"][head] if acg else [])]
-            out.append(Cell(study, c.name, c.row, c.config, [*pre, *c.overrides], c.seed,
-                            {**c.info, "protocol": protocol}))
+            info = {**c.info, "protocol": protocol}
+            if kind == "table3" and c.info.get("k") in ks:
+                info["paper_k"] = list(ks[c.info["k"]])
+            out.append(Cell(study, c.name, c.row, c.config, [*pre, *c.overrides], c.seed, info))
         return out
     p = _prefix(preset)
     out: List[Cell] = []
@@ -188,14 +204,14 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
     elif study == "table3":
         cfg = _cfg(p, "basnet", True)
         T = _num_segments(cfg)
-        ks = sorted({1, 5, max(1, T // 10), 20, T})
+        ks = list(table3_k) if table3_k else sorted({1, 5, max(1, T // 10), 20, T})
         for graph in ("similarity", "similarity_minus_temporal", "full"):
             for k in ks:
                 for s in range(seeds):
                     out.append(Cell(study, f"{graph}_k{k}_s{s}", f"{graph}/k={k}", cfg,
                                     [f"model.acgnet.graph={graph}", f"model.acgnet.k={k}"], s,
                                     {"graph": graph, "k": k, "dense": k == T, "T": T}))
-        k = max(1, T // 10)
+        k = graph_k or max(1, T // 10)
         for s in range(seeds):
             out.append(Cell(study, f"temporal_only_k{k}_s{s}", f"temporal_only/k={k}", cfg,
                             ["model.acgnet.graph=temporal_only", f"model.acgnet.k={k}"], s,
@@ -220,7 +236,7 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small") -> List[Cell]:
     elif study == "lambda":
         cfg = _cfg(p, "basnet", True)
         T = _num_segments(cfg)
-        k = max(1, T // 10)
+        k = graph_k or max(1, T // 10)
         for lam in (0.7, 0.8, 0.85, 0.9, 0.95):
             for topk in (True, False):
                 for s in range(seeds):

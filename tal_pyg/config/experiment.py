@@ -191,9 +191,10 @@ class ACGNetConfig:
 
     def max_entry(self) -> Optional[float]:
         """The largest value an entry of the graph can take (cosine 1, temporal weight 0 or 1), or ``None``
-        for an unknown graph variant (reported by :class:`tal_pyg.nn.ACGNet`)."""
+        for an unknown graph variant (reported by :class:`tal_pyg.nn.ACGNet`): G3 = (As + α·At)/2 (Eq. 3),
+        G1 = As, G2 = As − α·At (no ½, docs/method.md), Gt only = At."""
         a_pos, a_neg = max(self.alpha, 0.0), max(-self.alpha, 0.0)
-        return {"full": (1.0 + a_pos) / 2, "similarity": 1.0, "similarity_minus_temporal": (1.0 + a_neg) / 2,
+        return {"full": (1.0 + a_pos) / 2, "similarity": 1.0, "similarity_minus_temporal": 1.0 + a_neg,
                 "temporal_only": 1.0}.get(self.graph)
 
     def module_kwargs(self) -> Dict[str, Any]:

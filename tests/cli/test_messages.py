@@ -64,12 +64,17 @@ def test_config_values_that_cannot_run_are_refused(tiny_features, tmp_path, caps
 
 
 def test_a_reachable_threshold_is_accepted():
-    from tal_pyg.config import load_config
+    from tal_pyg.config import ConfigError, load_config
 
     cfg = load_config(data={"model": {"acgnet": {"enabled": True, "threshold": 0.95, "alpha": 1.0}}})
     assert cfg.model.acgnet.max_entry() == 1.0
-    assert load_config(data={"model": {"acgnet": {"enabled": True, "graph": "similarity_minus_temporal",
-                                                  "threshold": 0.4}}})
+    # G2 = As - alpha At reaches 1 (cosine 1 where At = 0) with alpha >= 0, and 1 + |alpha| with alpha < 0:
+    # the paper's lambda = 0.85 is reachable, so Table 3's G2 column can run at the paper's threshold
+    g2 = {"enabled": True, "graph": "similarity_minus_temporal"}
+    assert load_config(data={"model": {"acgnet": {**g2, "threshold": 0.85}}}).model.acgnet.max_entry() == 1.0
+    assert load_config(data={"model": {"acgnet": {**g2, "threshold": 1.2, "alpha": -0.5}}})
+    with pytest.raises(ConfigError, match="'similarity_minus_temporal' graph are at most 1 "):
+        load_config(data={"model": {"acgnet": {**g2, "threshold": 1.0}}})
 
 
 def test_a_checkpoint_of_another_head_names_the_file(tiny_features, tmp_path, capsys):
