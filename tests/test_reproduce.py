@@ -89,7 +89,12 @@ def test_grids():
     t1 = reproduce.cells_for("table1", seeds=3)
     assert len(t1) == 3 * 2 * 3 and {c.seed for c in t1} == {0, 1, 2}
     lam = reproduce.cells_for("lambda")
-    assert {c.info["k"] for c in lam if not c.info["topk"]} == {100}
+    assert {c.info["k"] for c in lam if c.info["topk"] is False} == {100}
+    assert {c.info["k"] for c in lam if c.info["topk"]} == {10}
+    # every sweep row is paired with BaS-Net alone, same seeds
+    for grid in (t3, lam):
+        base = [c for c in grid if c.row == "baseline"]
+        assert [c.config for c in base] == ["synthetic-small_basnet.yaml"] and base[0].overrides == []
     with pytest.raises(ValueError):
         reproduce.cells_for("nope")
 
@@ -222,7 +227,7 @@ def test_protocol_report_pairs_with_its_baseline(tmp_path, monkeypatch):
         return {"cpu_seconds": 1.0}
 
     purity = {c.row: 0.9 - 0.02 * c.info["z"] for c in grid if c.info["acgnet"]}
-    monkeypatch.setattr(sys.modules["studies.aggregate"], "protocol_graph_statistics",
+    monkeypatch.setattr(sys.modules["studies.aggregate"], "graph_statistics_of_rows",
                         lambda cells, runs_root: {r: {"action_purity": p, "mean_edge_distance": 20.0}
                                                   for r, p in purity.items()})
     reproduce.run_study("protocol", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
@@ -233,6 +238,38 @@ def test_protocol_report_pairs_with_its_baseline(tmp_path, monkeypatch):
     assert "Pearson r = +1.00 (5 cells)" in md
     data = json.loads((tmp_path / "res" / "protocol.json").read_text())
     assert set(data["graph_stats"]) == set(purity)
+
+
+def test_sweep_pages_pair_each_row_with_bas_net_alone_and_g3(tmp_path, monkeypatch):
+    def runner(cell, out):
+        out.mkdir(parents=True, exist_ok=True)
+        i = cell.info
+        gain = 0.0 if i.get("baseline") else {"full": 3.0, "similarity": 1.0}.get(i.get("graph"), 2.0)
+        gain += 0.5 if i.get("topk") else 0.0
+        mAP = [(20.0 + 2 * cell.seed + gain + t) / 100 for t in range(7)]  # seed effect cancels in the pairs
+        (out / "metrics.jsonl").write_text(json.dumps({"iteration": 1, "split": "val", "average_mAP": 0.2}) + "\n")
+        (out / "eval.json").write_text(json.dumps({"tiou_thresholds": TIOUS, "mAP": mAP, "average_mAP": sum(mAP) / 7,
+                                                   "classification_mAP": 0.9, "selected_iteration": 1}))
+        return {"cpu_seconds": 1.0}
+
+    monkeypatch.setattr(sys.modules["studies.aggregate"], "graph_statistics_of_rows",
+                        lambda cells, runs_root: {})
+    grid = [c for c in reproduce.cells_for("table3@paper-r1", seeds=2)
+            if c.row in ("baseline", "full/k=7", "similarity/k=7", "temporal_only/k=7")]
+    reproduce.run_study("table3@paper-r1", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
+                        runner=runner, log=lambda *_: None)
+    md = (tmp_path / "res" / "table3@paper-r1.md").read_text()
+    assert "| 7 (paper 50) | 26.0 ± 1.4 | 28.0 ± 1.4 |" in md  # mAP@0.5: G1, G3
+    assert "| BaS-Net alone | 25.0 ± 1.4 | |" in md
+    assert "| G1 = Gs, K = 7 | 2 | +1.0 [+1.0, +1.0] | +2.0 [+2.0, +2.0] |" in md
+    assert "| Gt only, K = 7 | 2 | +2.0 [+2.0, +2.0] | +1.0 [+1.0, +1.0] |" in md
+    assert "| G3 = Gs + Gt, K = 7 | 2 | +3.0 [+3.0, +3.0] |  |" in md
+
+    grid = [c for c in reproduce.cells_for("lambda@paper-r1", seeds=2) if c.info["lambda"] in (None, 0.9)]
+    reproduce.run_study("lambda@paper-r1", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
+                        runner=runner, log=lambda *_: None)
+    md = (tmp_path / "res" / "lambda@paper-r1.md").read_text()
+    assert "| 0.9 | 27.5 ± 1.4 | 27.0 ± 1.4 | 26.5 ± 1.4 | 26.0 ± 1.4 | +0.5 [+0.5, +0.5] | +2.5 [+2.5, +2.5] |" in md
 
 
 def test_cells_filter_runs_only_matching_cells_and_aggregates_the_grid(tmp_path):
@@ -263,6 +300,12 @@ def test_protocol_suffix_runs_a_grid_under_another_protocol_and_reuses_identical
     # a cell's own overrides come last and win (Table 3 rows set their own K)
     t3 = {c.name: c for c in reproduce.cells_for("table3@paper-r1", seeds=1)}
     assert t3["similarity_k1_s0"].overrides[-1] == "model.acgnet.k=1"
+    # the paper's K mapped to snippets as rule 1 maps K = 50 -> 7; the protocol's K is the lambda sweep's top-K
+    assert sorted({c.info["k"] for c in t3.values() if c.info["graph"] in ("full", "similarity")}) == [1, 3, 7, 28, 100]
+    assert t3["full_k7_s0"].info["paper_k"] == [50] and t3["full_k1_s0"].info["paper_k"] == [1, 5]
+    assert "temporal_only_k7_s0" in t3 and t3["baseline_s0"].overrides == spec["base"]["basnet"]
+    lam = reproduce.cells_for("lambda@paper-r1", seeds=1)
+    assert {c.info["k"] for c in lam if c.info["topk"]} == {7}
     with pytest.raises(ValueError, match="unknown protocol"):
         check_study("table1@nope")
     with pytest.raises(ValueError, match="unknown study"):

@@ -28,7 +28,7 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
         summary["notes"] = notes
     if kind == "table2-tuning":
         summary["selected"] = {head: rows[key]["info"] for head, key in select_by_validation(rows).items()}
-    graph_stats = protocol_graph_statistics(cells, runs_root) if kind == "protocol" else None
+    graph_stats = graph_statistics_of_rows(cells, runs_root) if kind in ("protocol", "table3", "lambda") else None
     if graph_stats:
         summary["graph_stats"] = graph_stats
     atomic_write_json(results_dir / f"{study}.json", summary)
@@ -43,8 +43,8 @@ def aggregate(study: str, cells: Sequence[Cell], runs_root: Path, results_dir: P
 
 
 
-def protocol_graph_statistics(cells: Sequence[Cell], runs_root: Path) -> Dict[str, Any]:
-    """Graph statistics of every ACGNet row of the protocol study (training split), cached in
+def graph_statistics_of_rows(cells: Sequence[Cell], runs_root: Path) -> Dict[str, Any]:
+    """Graph statistics of every ACGNet row of a study (training split), cached in
     ``<runs_root>/protocol/graph_stats.json`` keyed by the data and graph settings (no training needed)."""
     from tal_pyg.config import load_config
     from tal_pyg.utils.io import atomic_write_json
@@ -57,9 +57,11 @@ def protocol_graph_statistics(cells: Sequence[Cell], runs_root: Path) -> Dict[st
     cache = json.loads(path.read_text()) if path.is_file() else {}
     out, changed = {}, False
     for c in cells:
-        if not c.info.get("acgnet") or c.row in out:
+        if c.row in out:
             continue
         cfg = load_config(str(CONFIGS / c.config), overrides=list(c.overrides))
+        if not cfg.model.acgnet.enabled:
+            continue
         a = cfg.model.acgnet
         key = (f"{cfg.data.dataset} seed={cfg.data.synthetic_seed} T={cfg.data.num_segments} k={a.k} "
                f"lambda={a.threshold} alpha={a.alpha} z={a.z} graph={a.graph}")

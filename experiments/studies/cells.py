@@ -179,11 +179,10 @@ def proposal_statistics(run_dir: Path) -> Optional[Dict[str, float]]:
     run_dir = Path(run_dir)
     if not (run_dir / "predictions.json").is_file() or not (run_dir / "config.yaml").is_file():
         return None
-    from tal_pyg.config import load_config
     from tal_pyg.evaluation import segment_tiou
     from tal_pyg.training.data import synthetic_root
 
-    cfg = load_config(str(run_dir / "config.yaml"))
+    cfg = saved_config(run_dir / "config.yaml")
     try:
         root = synthetic_root(cfg.data) if cfg.data.root is None else Path(cfg.data.root)
     except KeyError:

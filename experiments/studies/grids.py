@@ -146,6 +146,12 @@ def _num_segments(config: str) -> int:
     return int(load_config(str(CONFIGS / config)).data.num_segments)
 
 
+def _basnet_baseline(study: str, prefix: str, seeds: int, info: Dict[str, Any]) -> List[Cell]:
+    """BaS-Net without ACGNet, the row every sweep row is paired with (reused from Table 1 where it ran)."""
+    return [Cell(study, f"baseline_s{s}", "baseline", _cfg(prefix, "basnet", False), [], s,
+                 {**info, "baseline": True}) for s in range(seeds)]
+
+
 def cells_for(study: str, seeds: int = 1, preset: str = "small", *, graph_k: Optional[int] = None,
               table3_k: Optional[Sequence[int]] = None) -> List[Cell]:
     """The grid of ``study`` (``seeds`` training seeds per row; ablations default to 1); ``study@protocol``:
@@ -204,6 +210,7 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small", *, graph_k: Opt
     elif study == "table3":
         cfg = _cfg(p, "basnet", True)
         T = _num_segments(cfg)
+        out += _basnet_baseline(study, p, seeds, {"graph": None, "k": None, "T": T})
         ks = list(table3_k) if table3_k else sorted({1, 5, max(1, T // 10), 20, T})
         for graph in ("similarity", "similarity_minus_temporal", "full"):
             for k in ks:
@@ -236,6 +243,7 @@ def cells_for(study: str, seeds: int = 1, preset: str = "small", *, graph_k: Opt
     elif study == "lambda":
         cfg = _cfg(p, "basnet", True)
         T = _num_segments(cfg)
+        out += _basnet_baseline(study, p, seeds, {"lambda": None, "topk": None, "T": T})
         k = graph_k or max(1, T // 10)
         for lam in (0.7, 0.8, 0.85, 0.9, 0.95):
             for topk in (True, False):

@@ -13,8 +13,14 @@ def plot_sweep(study: str, rows: Dict[str, Dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    base = rows.get("baseline")
+    rows = {k: r for k, r in rows.items() if k != "baseline"}
+    if not rows:  # only BaS-Net alone so far: nothing to sweep
+        return
     fig, ax = plt.subplots(figsize=(6, 4))
-    if study == "table3":
+    if base is not None:
+        ax.axhline(base["mAP"][4][0], color="grey", linestyle="--", label="BaS-Net alone")
+    if study.partition("@")[0] == "table3":
         for g in ("similarity", "similarity_minus_temporal", "full"):
             pts = sorted((r["info"]["k"], r["mAP"][4][0]) for r in rows.values() if r["info"]["graph"] == g)
             if pts:
@@ -31,7 +37,9 @@ def plot_sweep(study: str, rows: Dict[str, Dict[str, Any]], path: Path) -> None:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=label)
         ax.set_xlabel("λ (edge threshold)")
     ax.set_ylabel("test mAP@0.5 (%)")
-    ax.set_title(f"{study}: BaS-Net + ACGNet on thumos-like-small (1 seed)")
+    seeds = sorted({r["n"] for r in rows.values()})
+    n = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
+    ax.set_title(f"{study}: BaS-Net + ACGNet on thumos-like-small (mean of {n} seed{'s' * (seeds != [1])})")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

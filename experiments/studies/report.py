@@ -201,8 +201,16 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
     elif kind == "table3":
         graphs = [g for g in ("similarity", "similarity_minus_temporal", "full") if any(
             r["info"].get("graph") == g for r in rows.values())]
-        ks = sorted({r["info"]["k"] for r in rows.values() if r["info"]["graph"] != "temporal_only"})
+        ks = sorted({r["info"]["k"] for r in rows.values() if r["info"]["graph"] in graphs})
         T = next(iter(rows.values()))["info"].get("T")
+        paper_k = {r["info"]["k"]: r["info"]["paper_k"] for r in rows.values() if r["info"].get("paper_k")}
+        base = rows.get("baseline")
+        pad = " |" * (len(graphs) - 1)
+
+        def k_label(k: int) -> str:
+            pk = f" (paper {', '.join(map(str, paper_k[k]))})" if k in paper_k else ""
+            return f"{k}{' (dense)' if k == T else ''}{pk}"
+
         for metric, idx in (("mAP@0.5", 4), ("average mAP (0.1:0.7)", None)):
             lines += [f"**{metric}** (T = {T}; K = {T} is the dense graph)", "",
                       "| K | " + " | ".join(GRAPH_LABELS[g] for g in graphs) + " |", "|---|" + "---|" * len(graphs)]
@@ -211,12 +219,28 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
                 for g in graphs:
                     r = rows.get(f"{g}/k={k}")
                     vals.append("–" if r is None else _fmt(r["mAP"][idx] if idx is not None else r["average"]))
-                lines.append(f"| {k}{' (dense)' if k == T else ''} | " + " | ".join(vals) + " |")
+                lines.append(f"| {k_label(k)} | " + " | ".join(vals) + " |")
             for key, r in rows.items():
                 if r["info"]["graph"] == "temporal_only":
                     lines.append(f"| Gt only, K = {r['info']['k']} | "
-                                 + _fmt(r["mAP"][idx] if idx is not None else r["average"]) + " | | |")
+                                 + _fmt(r["mAP"][idx] if idx is not None else r["average"]) + " |" + pad)
+            if base is not None:
+                lines.append(f"| BaS-Net alone | {_fmt(base['mAP'][idx] if idx is not None else base['average'])}"
+                             " |" + pad)
             lines.append("")
+        lines += ["Paired differences of the average mAP (same seeds), mean [95 % paired-t interval]: each graph "
+                  "against BaS-Net alone, and G3 against G1 and G2 at the same K.", "",
+                  "| row | seeds | Δ row − BaS-Net alone | Δ G3 − row (same K) |", "|---|---|---|---|"]
+        for key, r in rows.items():
+            if key == "baseline":
+                continue
+            vs_base = paired_row_difference(r, base) if base is not None else None
+            g3 = rows.get(f"full/k={r['info']['k']}")
+            vs_g3 = paired_row_difference(g3, r) if g3 is not None and r is not g3 else None
+            label = f"{GRAPH_LABELS[r['info']['graph']]}, K = {r['info']['k']}"
+            lines.append(f"| {label} | {r['n']} | {'' if vs_base is None else vs_base.format()} | "
+                         f"{'' if vs_g3 is None else vs_g3.format()} |")
+        lines.append("")
         lines += ["Paper, mAP@0.5 (T = 750; 750 = dense):", "",
                   "| K | G1 | G2 | G3 |", "|---|---|---|---|"]
         for k in (1, 5, 20, 50, 200, 750):
@@ -246,13 +270,21 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
                   "from the extracted text (check marks per row).", "", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
     elif kind == "lambda":
-        lams = sorted({r["info"]["lambda"] for r in rows.values()})
-        lines += ["| λ | top-K + threshold: mAP@0.5 | threshold only: mAP@0.5 | top-K + threshold: avg | "
-                  "threshold only: avg |", "|---|---|---|---|---|"]
+        lams = sorted({r["info"]["lambda"] for r in rows.values() if r["info"]["lambda"] is not None})
+        base = rows.get("baseline")
+        lines += ["Δ: paired differences of the average mAP (same seeds), mean [95 % paired-t interval].", "",
+                  "| λ | top-K + threshold: mAP@0.5 | threshold only: mAP@0.5 | top-K + threshold: avg | "
+                  "threshold only: avg | Δ top-K − threshold only | Δ top-K − BaS-Net alone |",
+                  "|---|---|---|---|---|---|---|"]
+        g = lambda r, i: "–" if r is None else _fmt(r["mAP"][i] if i is not None else r["average"])  # noqa: E731
         for lam in lams:
             a, b = rows.get(f"lambda={lam:g}/topk"), rows.get(f"lambda={lam:g}/threshold-only")
-            g = lambda r, i: "–" if r is None else _fmt(r["mAP"][i] if i is not None else r["average"])  # noqa: E731
-            lines.append(f"| {lam:g} | {g(a, 4)} | {g(b, 4)} | {g(a, None)} | {g(b, None)} |")
+            d_ab = paired_row_difference(a, b) if a is not None and b is not None else None
+            d_base = paired_row_difference(a, base) if a is not None and base is not None else None
+            lines.append(f"| {lam:g} | {g(a, 4)} | {g(b, 4)} | {g(a, None)} | {g(b, None)} | "
+                         f"{'' if d_ab is None else d_ab.format()} | {'' if d_base is None else d_base.format()} |")
+        if base is not None:
+            lines.append(f"| BaS-Net alone | {g(base, 4)} | | {g(base, None)} | | | |")
         lines += ["", "Paper (Figure 4, values only in the figure): at every λ, top-K plus the threshold beats the "
                   "threshold alone; best at λ = 0.85 with K = 50 (T = 750).", "", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
