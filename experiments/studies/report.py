@@ -109,6 +109,25 @@ def _protocol_lines(rows: Dict[str, Dict[str, Any]], tious, graph_stats: Dict[st
     return lines
 
 
+def _graph_stats_lines(rows: Dict[str, Dict[str, Any]], graph_stats: Dict[str, Any]) -> List[str]:
+    """The graph each row of the grid trains with (training split, no training needed; ``tal-pyg graph-stats``)."""
+    have = [k for k, g in graph_stats.items() if g]  # every row of the grid, trained yet or not
+    if not have:
+        return []
+    lines = ["The graphs (training split, as the model sees it; `tal-pyg graph-stats`): mean in-degree, isolated "
+             "snippets, mean edge distance |i − j|, share of edges joining snippets of the same label, action purity "
+             "(share of the edges into action snippets that come from the same class).", "",
+             "| row | in-degree | isolated | mean \\|i − j\\| | same-label edges | action purity |",
+             "|---|---|---|---|---|---|"]
+    for key in have:
+        g = graph_stats[key]
+        pct = lambda v: "–" if v is None else f"{100 * v:.1f} %"  # noqa: E731
+        lines.append(f"| {key} | {g['mean_in_degree']:.2f} | {pct(g.get('isolated_fraction'))} | "
+                     f"{g['mean_edge_distance']:.1f} | {pct(g.get('same_label_edge_fraction'))} | "
+                     f"{pct(g.get('action_purity'))} |")
+    return lines + [""]
+
+
 def _gcn_cell(r: Dict[str, Any]) -> str:
     """|F_gcn| / |F| of the trained ACGNet (mean ± std over seeds), '' without a GCN branch."""
     return "" if r["gcn_over_F"][0] is None else _fmt(r["gcn_over_F"], 3)
@@ -241,6 +260,7 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
             lines.append(f"| {label} | {r['n']} | {'' if vs_base is None else vs_base.format()} | "
                          f"{'' if vs_g3 is None else vs_g3.format()} |")
         lines.append("")
+        lines += _graph_stats_lines(rows, graph_stats or {})
         lines += ["Paper, mAP@0.5 (T = 750; 750 = dense):", "",
                   "| K | G1 | G2 | G3 |", "|---|---|---|---|"]
         for k in (1, 5, 20, 50, 200, 750):
@@ -285,7 +305,8 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
                          f"{'' if d_ab is None else d_ab.format()} | {'' if d_base is None else d_base.format()} |")
         if base is not None:
             lines.append(f"| BaS-Net alone | {g(base, 4)} | | {g(base, None)} | | | |")
-        lines += ["", "Paper (Figure 4, values only in the figure): at every λ, top-K plus the threshold beats the "
+        lines += ["", *_graph_stats_lines(rows, graph_stats or {})]
+        lines += ["Paper (Figure 4, values only in the figure): at every λ, top-K plus the threshold beats the "
                   "threshold alone; best at λ = 0.85 with K = 50 (T = 750).", "", "Full rows:", "", _header(tious)]
         lines += [_row_line(k, r) for k, r in rows.items()]
     elif kind == "protocol":
