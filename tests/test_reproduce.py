@@ -406,3 +406,21 @@ def test_acgnet_branches_match_a_dense_reference():
     flat = x.reshape(60, 8)
     _, gcn = acgnet_branches(flat, out.reshape(60, 8).detach(), ei, ew, False, "sum")
     torch.testing.assert_close(gcn, torch.relu(a @ torch.relu(a @ flat @ w1) @ w2), rtol=1e-4, atol=1e-4)
+
+
+def test_causes_contrast_is_the_per_seed_difference_of_row_sums():
+    from studies.report import contrast
+
+    def row(vals):
+        return {"by_seed": {str(s): {"average": v} for s, v in enumerate(vals)}}
+
+    rows = {"a": row([10.0, 12.0, 11.0]), "b": row([8.0, 9.0, 7.0]), "c": row([5.0, 5.0, 6.0, 9.0]),
+            "d": row([4.0, 6.0, 4.0])}
+    d = contrast(rows, ("a",), ("b",))
+    assert d.n == 3 and d.mean == pytest.approx((2 + 3 + 4) / 3)
+    # interaction (a - b) - (c - d) = (a + d) - (b + c), over the seeds all four share (seed 3 only in c)
+    i = contrast(rows, ("a", "d"), ("b", "c"))
+    per_seed = [(10 - 8) - (5 - 4), (12 - 9) - (5 - 6), (11 - 7) - (6 - 4)]
+    assert i.n == 3 and i.mean == pytest.approx(sum(per_seed) / 3)
+    assert i.low < i.mean < i.high
+    assert contrast(rows, ("a",), ("missing",)) is None

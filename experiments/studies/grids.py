@@ -102,6 +102,21 @@ PROTOCOL_GRAPH_K: Dict[str, Dict[int, Tuple[int, ...]]] = {
     "paper-r1": {1: (1, 5), 3: (20,), 7: (50,), 28: (200,), 100: (750,)},
 }
 
+#: Contrasts of the causes page beyond each row's own control: (what it measures, rows added, rows subtracted),
+#: the per-seed difference of the two sums over the seeds every row has (paired-t interval). Two rows a - b;
+#: four rows: an interaction (a - b) - (c - d) written as (a + d) - (b + c).
+CAUSES_CONTRASTS = (
+    ("DGAM: the EPM loss (Eq. 8)", ("dgam+acgnet",), ("dgam+acgnet[no EPM]",)),
+    ("DGAM: the GCN branch on top of averaging (both without EPM)", ("dgam+acgnet[no EPM]",), ("dgam+avg",)),
+    ("DGAM: averaging beyond its feature scale", ("dgam+avg",), ("dgam[2F]",)),
+    ("DGAM: the similarity in the averaging graph", ("dgam+avg",), ("dgam+avg[Gt only]",)),
+    ("BaS-Net: averaging beyond its feature scale", ("basnet+avg",), ("basnet[2.2F]",)),
+    ("BaS-Net: the GCN branch + EPM on top of averaging", ("basnet+acgnet",), ("basnet+avg",)),
+    ("BaM: L_um removed, the baseline", ("bam[um=0]",), ("bam",)),
+    ("BaM: ACGNet's effect with L_um minus without (interaction)", ("bam+acgnet", "bam[um=0]"),
+     ("bam", "bam+acgnet[um=0]")),
+)
+
 
 def check_study(name: str) -> str:
     """``name`` if it is a study, optionally ``@protocol``; else ``ValueError`` naming the choices."""

@@ -2,9 +2,9 @@
 next to ours, and the shape of the test detections."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
-from .grids import TABLE2_TUNING_AUX
+from .grids import CAUSES_CONTRASTS, TABLE2_TUNING_AUX
 from .paper import GRAPH_LABELS, HEAD_NAMES, PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3, PAPER_TABLE4, TIOUS
 from .summary import paired_row_difference, select_by_validation
 
@@ -154,7 +154,29 @@ def _causes_lines(rows: Dict[str, Dict[str, Any]], tious) -> List[str]:
         lines.append(f"| {key} | {against or ''} | {r['n']} | {_fmt(r['mAP'][i5])} | {_fmt(r['average'])} | "
                      f"{_fmt(r['cls'])} | {f(d)} | {f(d5)} | {f(dv)} | {_gcn_cell(r)} | "
                      f"{'' if r['out_over_F'][0] is None else _fmt(r['out_over_F'], 2)} |")
+    lines += ["", "Contrasts between rows (test average mAP, per-seed difference over the seeds every row "
+              "involved has; `experiments/studies/grids.py:CAUSES_CONTRASTS`):", "",
+              "| contrast | rows | seeds | Δ avg [95 %] |", "|---|---|---|---|"]
+    for label, plus, minus in CAUSES_CONTRASTS:
+        d = contrast(rows, plus, minus)
+        expr = " + ".join(plus) + " − " + (minus[0] if len(minus) == 1 else "(" + " + ".join(minus) + ")")
+        lines.append(f"| {label} | {expr} | {'' if d is None else d.n} | {'' if d is None else d.format()} |")
     return lines
+
+
+def contrast(rows: Dict[str, Dict[str, Any]], plus: Sequence[str], minus: Sequence[str], metric: str = "average"):
+    """Paired-t interval of ``sum(plus rows) - sum(minus rows)`` per seed, over the seeds every row has;
+    ``None`` when a row is missing or no seed is shared."""
+    from tal_pyg.evaluation.paired import paired_difference
+
+    if any(k not in rows for k in (*plus, *minus)):
+        return None
+    seeds = set.intersection(*(set(rows[k]["by_seed"]) for k in (*plus, *minus)))
+    seeds = sorted(sd for sd in seeds if all(rows[k]["by_seed"][sd][metric] is not None for k in (*plus, *minus)))
+    if not seeds:
+        return None
+    total = lambda keys, sd: sum(rows[k]["by_seed"][sd][metric] for k in keys)  # noqa: E731
+    return paired_difference([total(plus, sd) for sd in seeds], [total(minus, sd) for sd in seeds])
 
 
 def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, total: int,
