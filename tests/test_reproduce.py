@@ -252,8 +252,10 @@ def test_sweep_pages_pair_each_row_with_bas_net_alone_and_g3(tmp_path, monkeypat
                                                    "classification_mAP": 0.9, "selected_iteration": 1}))
         return {"cpu_seconds": 1.0}
 
+    purity = {"similarity/k=7": 0.5, "temporal_only/k=7": 0.6, "full/k=7": 0.7}  # gains +1, +2, +3
     monkeypatch.setattr(sys.modules["studies.aggregate"], "graph_statistics_of_rows",
-                        lambda cells, runs_root: {})
+                        lambda cells, runs_root: {k: {"action_purity": v, "mean_in_degree": 7.0,
+                                                      "mean_edge_distance": 20.0} for k, v in purity.items()})
     grid = [c for c in reproduce.cells_for("table3@paper-r1", seeds=2)
             if c.row in ("baseline", "full/k=7", "similarity/k=7", "temporal_only/k=7")]
     reproduce.run_study("table3@paper-r1", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,
@@ -264,6 +266,7 @@ def test_sweep_pages_pair_each_row_with_bas_net_alone_and_g3(tmp_path, monkeypat
     assert "| G1 = Gs, K = 7 | 2 | +1.0 [+1.0, +1.0] | +2.0 [+2.0, +2.0] |" in md
     assert "| Gt only, K = 7 | 2 | +2.0 [+2.0, +2.0] | +1.0 [+1.0, +1.0] |" in md
     assert "| G3 = Gs + Gt, K = 7 | 2 | +3.0 [+3.0, +3.0] |  |" in md
+    assert "Pearson r = +1.00 (3 rows)" in md and "| full/k=7 | 7.00 | – | 20.0 | – | 70.0 % |" in md
 
     grid = [c for c in reproduce.cells_for("lambda@paper-r1", seeds=2) if c.info["lambda"] in (None, 0.9)]
     reproduce.run_study("lambda@paper-r1", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=grid,

@@ -272,6 +272,7 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
         lines += ["Paired differences of the average mAP (same seeds), mean [95 % paired-t interval]: each graph "
                   "against BaS-Net alone, and G3 against G1 and G2 at the same K.", "",
                   "| row | seeds | Δ row − BaS-Net alone | Δ G3 − row (same K) |", "|---|---|---|---|"]
+        purity_gain = []
         for key, r in rows.items():
             if key == "baseline":
                 continue
@@ -281,7 +282,17 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
             label = f"{GRAPH_LABELS[r['info']['graph']]}, K = {r['info']['k']}"
             lines.append(f"| {label} | {r['n']} | {'' if vs_base is None else vs_base.format()} | "
                          f"{'' if vs_g3 is None else vs_g3.format()} |")
+            pur = (graph_stats or {}).get(key, {}).get("action_purity")
+            if vs_base is not None and pur is not None:
+                purity_gain.append((pur, vs_base.mean))
         lines.append("")
+        if len(purity_gain) >= 3:
+            from tal_pyg.evaluation.paired import pearson
+
+            lines += [f"Correlation over these rows between the graph's action purity (graph table below) and the "
+                      f"paired difference to BaS-Net alone: Pearson r = "
+                      f"{pearson([a for a, _ in purity_gain], [b for _, b in purity_gain]):+.2f} "
+                      f"({len(purity_gain)} rows).", ""]
         lines += _graph_stats_lines(rows, graph_stats or {})
         lines += ["Paper, mAP@0.5 (T = 750; 750 = dense):", "",
                   "| K | G1 | G2 | G3 |", "|---|---|---|---|"]
