@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .grids import CAUSES_CONTRASTS, TABLE2_TUNING_AUX
 from .paper import GRAPH_LABELS, HEAD_NAMES, PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3, PAPER_TABLE4, TIOUS
-from .summary import paired_row_difference, select_by_validation
+from .summary import paired_row_difference, row_contrast, select_by_validation
 
 
 def _fmt(ms, digits: int = 1) -> str:
@@ -35,6 +35,11 @@ def _tuning_lines(rows: Dict[str, Dict[str, Any]]) -> List[str]:
                          f"{_fmt(r['cpu'], 0)} | {'**selected**' if key in chosen else ''} |")
         lines.append("")
     return lines
+
+
+def _metric(r: Optional[Dict[str, Any]], index: Optional[int]) -> str:
+    """A row's test mAP at tIoU ``index`` (the average when ``None``) as mean ± std; ``–`` without the row."""
+    return "–" if r is None else _fmt(r["mAP"][index] if index is not None else r["average"])
 
 
 def _header(tious) -> str:
@@ -119,9 +124,9 @@ def _graph_stats_lines(rows: Dict[str, Dict[str, Any]], graph_stats: Dict[str, A
              "(share of the edges into action snippets that come from the same class).", "",
              "| row | in-degree | isolated | mean \\|i − j\\| | same-label edges | action purity |",
              "|---|---|---|---|---|---|"]
+    pct = lambda v: "–" if v is None else f"{100 * v:.1f} %"  # noqa: E731
     for key in have:
         g = graph_stats[key]
-        pct = lambda v: "–" if v is None else f"{100 * v:.1f} %"  # noqa: E731
         lines.append(f"| {key} | {g['mean_in_degree']:.2f} | {pct(g.get('isolated_fraction'))} | "
                      f"{g['mean_edge_distance']:.1f} | {pct(g.get('same_label_edge_fraction'))} | "
                      f"{pct(g.get('action_purity'))} |")
@@ -164,19 +169,12 @@ def _causes_lines(rows: Dict[str, Dict[str, Any]], tious) -> List[str]:
     return lines
 
 
-def contrast(rows: Dict[str, Dict[str, Any]], plus: Sequence[str], minus: Sequence[str], metric: str = "average"):
-    """Paired-t interval of ``sum(plus rows) - sum(minus rows)`` per seed, over the seeds every row has;
-    ``None`` when a row is missing or no seed is shared."""
-    from tal_pyg.evaluation.paired import paired_difference
-
+def contrast(rows: Dict[str, Dict[str, Any]], plus: Sequence[str], minus: Sequence[str]):
+    """:func:`row_contrast` of the rows named ``plus`` and ``minus`` (test average mAP); ``None`` when a row is
+    missing or no seed is shared."""
     if any(k not in rows for k in (*plus, *minus)):
         return None
-    seeds = set.intersection(*(set(rows[k]["by_seed"]) for k in (*plus, *minus)))
-    seeds = sorted(sd for sd in seeds if all(rows[k]["by_seed"][sd][metric] is not None for k in (*plus, *minus)))
-    if not seeds:
-        return None
-    total = lambda keys, sd: sum(rows[k]["by_seed"][sd][metric] for k in keys)  # noqa: E731
-    return paired_difference([total(plus, sd) for sd in seeds], [total(minus, sd) for sd in seeds])
+    return row_contrast([rows[k] for k in plus], [rows[k] for k in minus])
 
 
 def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, total: int,
@@ -256,18 +254,13 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
             lines += [f"**{metric}** (T = {T}; K = {T} is the dense graph)", "",
                       "| K | " + " | ".join(GRAPH_LABELS[g] for g in graphs) + " |", "|---|" + "---|" * len(graphs)]
             for k in ks:
-                vals = []
-                for g in graphs:
-                    r = rows.get(f"{g}/k={k}")
-                    vals.append("–" if r is None else _fmt(r["mAP"][idx] if idx is not None else r["average"]))
-                lines.append(f"| {k_label(k)} | " + " | ".join(vals) + " |")
+                lines.append(f"| {k_label(k)} | " + " | ".join(_metric(rows.get(f"{g}/k={k}"), idx) for g in graphs)
+                             + " |")
             for key, r in rows.items():
                 if r["info"]["graph"] == "temporal_only":
-                    lines.append(f"| Gt only, K = {r['info']['k']} | "
-                                 + _fmt(r["mAP"][idx] if idx is not None else r["average"]) + " |" + pad)
+                    lines.append(f"| Gt only, K = {r['info']['k']} | {_metric(r, idx)} |" + pad)
             if base is not None:
-                lines.append(f"| BaS-Net alone | {_fmt(base['mAP'][idx] if idx is not None else base['average'])}"
-                             " |" + pad)
+                lines.append(f"| BaS-Net alone | {_metric(base, idx)} |" + pad)
             lines.append("")
         lines += ["Paired differences of the average mAP (same seeds), mean [95 % paired-t interval]: each graph "
                   "against BaS-Net alone, and G3 against G1 and G2 at the same K.", "",
@@ -329,15 +322,14 @@ def render_markdown(study: str, rows: Dict[str, Dict[str, Any]], done: int, tota
                   "| λ | top-K + threshold: mAP@0.5 | threshold only: mAP@0.5 | top-K + threshold: avg | "
                   "threshold only: avg | Δ top-K − threshold only | Δ top-K − BaS-Net alone |",
                   "|---|---|---|---|---|---|---|"]
-        g = lambda r, i: "–" if r is None else _fmt(r["mAP"][i] if i is not None else r["average"])  # noqa: E731
         for lam in lams:
             a, b = rows.get(f"lambda={lam:g}/topk"), rows.get(f"lambda={lam:g}/threshold-only")
             d_ab = paired_row_difference(a, b) if a is not None and b is not None else None
             d_base = paired_row_difference(a, base) if a is not None and base is not None else None
-            lines.append(f"| {lam:g} | {g(a, 4)} | {g(b, 4)} | {g(a, None)} | {g(b, None)} | "
+            lines.append(f"| {lam:g} | {_metric(a, 4)} | {_metric(b, 4)} | {_metric(a, None)} | {_metric(b, None)} | "
                          f"{'' if d_ab is None else d_ab.format()} | {'' if d_base is None else d_base.format()} |")
         if base is not None:
-            lines.append(f"| BaS-Net alone | {g(base, 4)} | | {g(base, None)} | | | |")
+            lines.append(f"| BaS-Net alone | {_metric(base, 4)} | | {_metric(base, None)} | | | |")
         lines += ["", *_graph_stats_lines(rows, graph_stats or {})]
         lines += ["Paper (Figure 4, values only in the figure): at every λ, top-K plus the threshold beats the "
                   "threshold alone; best at λ = 0.85 with K = 50 (T = 750).", "", "Full rows:", "", _header(tious)]

@@ -78,16 +78,23 @@ def paired_row_difference(treatment: Dict[str, Any], baseline: Dict[str, Any], m
                           index: Optional[int] = None):
     """Paired-t difference ``treatment - baseline`` over the seeds both rows have (``metric`` ``average``,
     ``val`` or ``mAP`` with ``index``); ``None`` without a common seed."""
-    from tal_pyg.evaluation.paired import paired_difference
+    return row_contrast([treatment], [baseline], metric, index)
 
-    seeds = [s for s in treatment["by_seed"] if s in baseline["by_seed"]]
+
+def row_contrast(plus: Sequence[Dict[str, Any]], minus: Sequence[Dict[str, Any]], metric: str = "average",
+                 index: Optional[int] = None):
+    """Paired-t interval of ``sum(plus rows) - sum(minus rows)`` per seed, over the seeds where every row has a
+    value (in the first row's seed order); ``None`` without such a seed. One row each: a paired difference;
+    two each: an interaction, (a - b) - (c - d) = (a + d) - (b + c)."""
+    from tal_pyg.evaluation.paired import paired_difference
 
     def get(row: Dict[str, Any], s: str) -> Optional[float]:
         v = row["by_seed"][s][metric]
         return v[index] if index is not None else v
 
-    pairs = [(get(treatment, s), get(baseline, s)) for s in seeds]
-    pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
-    if not pairs:
+    everyone = [*plus, *minus]
+    seeds = [s for s in everyone[0]["by_seed"] if all(s in r["by_seed"] and get(r, s) is not None for r in everyone)]
+    if not seeds:
         return None
-    return paired_difference([a for a, _ in pairs], [b for _, b in pairs])
+    return paired_difference([sum(get(r, s) for r in plus) for s in seeds],
+                             [sum(get(r, s) for r in minus) for s in seeds])
