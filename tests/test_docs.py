@@ -40,3 +40,43 @@ def test_relative_links_resolve(page):
         if not path.exists() and str(path.relative_to(ROOT)) not in PENDING:
             missing.append(target)
     assert not missing, f"{page.name}: links to missing files {missing}"
+
+
+FRAGMENT_LINK = re.compile(r"\]\(([^)#\s]*)#([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
+FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, escapes and punctuation other than ``-``
+    dropped (letters of any script kept), each space a ``-``."""
+    text = re.sub(r"\\(.)", r"\1", heading.strip().lower()).replace("`", "")
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def page_anchors(page: Path) -> set:
+    anchors, seen = set(), {}
+    for match in HEADING.finditer(FENCE.sub("", page.read_text(encoding="utf-8"))):
+        anchor = heading_anchor(match.group(1))
+        n = seen.get(anchor, 0)
+        seen[anchor] = n + 1
+        anchors.add(anchor if n == 0 else f"{anchor}-{n}")  # GitHub numbers repeated headings
+    return anchors
+
+
+def test_heading_anchor_follows_github():
+    assert heading_anchor("Table 3 and the λ sweep under P\\* (3 seeds)") == "table-3-and-the-λ-sweep-under-p-3-seeds"
+    assert heading_anchor("ACGNet: the G2 graph of `Table 3`") == "acgnet-the-g2-graph-of-table-3"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_heading_links_resolve(page):
+    """A link to ``page.md#anchor`` (or ``#anchor`` on the same page) names a heading of that page."""
+    missing = []
+    for target, anchor in FRAGMENT_LINK.findall(page.read_text(encoding="utf-8")):
+        if "://" in target:
+            continue
+        path = (page.parent / target).resolve() if target else page
+        if path.suffix == ".md" and path.exists() and anchor not in page_anchors(path):
+            missing.append(f"{target}#{anchor}")
+    assert not missing, f"{page.name}: links to headings that do not exist {missing}"
