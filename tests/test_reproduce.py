@@ -427,3 +427,68 @@ def test_causes_contrast_is_the_per_seed_difference_of_row_sums():
     assert i.n == 3 and i.mean == pytest.approx(sum(per_seed) / 3)
     assert i.low < i.mean < i.high
     assert contrast(rows, ("a",), ("missing",)) is None
+
+
+def test_a_cell_another_runner_is_training_waits_for_it_and_is_reused(tmp_path):
+    """Two study runners at once (two studies, or two shards) never train the same config and seed twice: the
+    second defers the cell, waits for the first runner's cell lock, and copies its run."""
+    import threading
+
+    from studies.cells import CELL_LOCK
+    from studies.grids import CONFIGS, PROTOCOL_BASES
+
+    from tal_pyg.config import load_config
+    from tal_pyg.utils.run_lock import RunLock, is_locked
+
+    grid = {c.name: c for c in reproduce.cells_for("table1@paper-r1", seeds=1)}
+    twin_cell = reproduce.Cell("protocol", "basnet_acg_paper-r1_s0", "basnet/lr1e-4/paper-r1",
+                               "synthetic-small_basnet_acgnet.yaml",
+                               [*PROTOCOL_BASES["lr1e-4"], "model.acgnet.k=7", "model.acgnet.z=3"], 0,
+                               {"head": "basnet", "acgnet": True, "base": "lr1e-4", "variant": "paper-r1"})
+    runs = tmp_path / "runs"
+    twin = runs / "protocol" / twin_cell.name
+    twin.mkdir(parents=True)
+    cfg = load_config(str(CONFIGS / twin_cell.config), [*twin_cell.overrides, "train.seed=0"])
+    (twin / "config.yaml").write_text(cfg.to_yaml())
+    lock = RunLock(twin, CELL_LOCK).acquire()  # "another runner" is training the twin: no eval.json yet
+    assert is_locked(twin, CELL_LOCK)
+    calls, logs = [], []
+
+    def finish_twin():  # the other runner finishes once this one has deferred the cell and waits for it
+        while not any("waiting for" in line for line in logs):
+            threading.Event().wait(0.01)
+        stub_runner([])(twin_cell, twin)
+        (twin / "cell.json").write_text(json.dumps({"cpu_seconds": 7.0}))
+        lock.release()
+
+    thread = threading.Thread(target=finish_twin)
+    thread.start()
+    wanted = [grid["basnet_acgnet_s0"], grid["basnet_s0"]]
+    s = reproduce.run_study("table1@paper-r1", runs_root=runs, results_dir=tmp_path / "res",
+                            cells=list(grid.values()), runner=stub_runner(calls), only=wanted,
+                            log=logs.append, poll_seconds=0.01)
+    thread.join()
+    assert calls == ["basnet_s0"]  # the ACGNet cell was not trained a second time
+    assert any("is training in" in line and "deferred" in line for line in logs)
+    assert any("waiting for" in line for line in logs)
+    meta = json.loads((runs / "table1@paper-r1" / "basnet_acgnet_s0" / "cell.json").read_text())
+    assert meta["reused_from"] == "protocol/basnet_acg_paper-r1_s0" and meta["cpu_seconds"] == 7.0
+    assert not (runs / "table1@paper-r1" / "basnet_acgnet_s0" / CELL_LOCK).exists()
+    assert s["finished"] == 2
+
+
+def test_a_cell_locked_by_another_runner_is_skipped_not_failed(tmp_path):
+    from studies.cells import CELL_LOCK
+
+    from tal_pyg.utils.run_lock import RunLock
+
+    runs, calls, logs = tmp_path / "runs", [], []
+    with RunLock(runs / "table1" / "basnet_s0", CELL_LOCK):
+        s = reproduce.run_study("table1", runs_root=runs, results_dir=tmp_path / "res", cells=cells(1),
+                                runner=stub_runner(calls), log=logs.append)
+    assert calls == ["basnet_acgnet_s0"] and s["finished"] == 1
+    assert any("basnet_s0: another study runner is training it" in line for line in logs)
+    assert not any("FAILED" in line for line in logs)
+    reproduce.run_study("table1", runs_root=runs, results_dir=tmp_path / "res", cells=cells(1),
+                        runner=stub_runner(calls), log=logs.append)
+    assert calls[1:] == ["basnet_s0"]  # the lock is gone: the next call trains it

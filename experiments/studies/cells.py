@@ -85,16 +85,19 @@ def cell_is_current(cell: Cell, out: Path) -> bool:
     return not saved_config(saved).differences(load_config(str(CONFIGS / cell.config), cell_overrides(cell)))
 
 
-def find_identical_run(cell: Cell, runs_root: Path, exclude: Optional[Path] = None) -> Optional[Path]:
-    """A finished run folder of any study under ``runs_root`` whose saved ``config.yaml`` is the one this
-    cell trains (same config, overrides and seed; :data:`tal_pyg.config.RUNTIME_KEYS` aside), else ``None``.
-    A grid that repeats another study's cell under the same protocol reuses it instead of training again."""
+#: the lock a study runner holds on a cell's folder while it trains and evaluates the cell
+CELL_LOCK = "cell.lock"
+
+
+def _runs_like(cell: Cell, runs_root: Path, exclude: Optional[Path], keep) -> Optional[Path]:
+    """The first run folder under ``runs_root`` that ``keep(folder)`` accepts and whose saved ``config.yaml``
+    is the one ``cell`` trains (:data:`tal_pyg.config.RUNTIME_KEYS` aside)."""
     from tal_pyg.config import load_config
 
     want = load_config(str(CONFIGS / cell.config), cell_overrides(cell))
     for saved in sorted(Path(runs_root).glob("*/*/config.yaml")):
         run = saved.parent
-        if run == exclude or ".stale-" in run.name or not (run / "eval.json").is_file():
+        if run == exclude or ".stale-" in run.name or not keep(run):
             continue
         try:
             if not saved_config(saved).differences(want):
@@ -102,6 +105,22 @@ def find_identical_run(cell: Cell, runs_root: Path, exclude: Optional[Path] = No
         except Exception:  # an unreadable or older config is simply not a match
             continue
     return None
+
+
+def find_identical_run(cell: Cell, runs_root: Path, exclude: Optional[Path] = None) -> Optional[Path]:
+    """A finished run folder of any study under ``runs_root`` whose saved ``config.yaml`` is the one this
+    cell trains (same config, overrides and seed; :data:`tal_pyg.config.RUNTIME_KEYS` aside), else ``None``.
+    A grid that repeats another study's cell under the same protocol reuses it instead of training again."""
+    return _runs_like(cell, runs_root, exclude, lambda run: (run / "eval.json").is_file())
+
+
+def find_training_twin(cell: Cell, runs_root: Path, exclude: Optional[Path] = None) -> Optional[Path]:
+    """A run folder under ``runs_root`` that another study runner is training right now (it holds
+    :data:`CELL_LOCK`) with this cell's config and seed, else ``None``: the cell waits for it and reuses it."""
+    from tal_pyg.utils.run_lock import is_locked
+
+    return _runs_like(cell, runs_root, exclude,
+                      lambda run: not (run / "eval.json").is_file() and is_locked(run, CELL_LOCK))
 
 
 def move_stale(out: Path) -> Path:

@@ -21,7 +21,10 @@ grid can run in bounded chunks; a finished cell whose saved ``config.yaml`` no l
 + overrides (the config was edited since) is *stale*: it is left out of the results, and the next run moves
 it to ``<cell>.stale-N`` and trains it again. A cell that another study under the runs root has already
 trained with the same config, overrides and seed (``table1@paper-r1`` repeats cells of ``protocol``) is
-copied from there, its ``cell.json`` naming the source. ``--shard K/N`` runs only the cells ``i`` with ``i % N == K``
+copied from there, its ``cell.json`` naming the source. A cell that another ``reproduce.py`` process is
+training right now (it holds the cell folder's ``cell.lock``) is not trained a second time: it waits at the
+end of the call and is copied once that run ends (or trained, if it failed); a cell of this very study held by
+another process is skipped. ``--shard K/N`` runs only the cells ``i`` with ``i % N == K``
 (two processes on a 2-core machine); run ``--aggregate-only`` once both are done. Bounded chunks:
 ``--max-cells`` / ``--time-budget`` (no new cell starts after that many seconds). After every cell
 ``experiments/results/<study>.json`` (one record per finished cell: config, overrides, seed, test mAP per

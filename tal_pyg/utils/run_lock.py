@@ -31,12 +31,13 @@ class RunLock:
     """An exclusive, non-blocking lock on ``folder/run.lock`` (the folder is created if needed).
 
     ``with RunLock(folder):`` or :meth:`acquire` / :meth:`release`. The holder's pid is written into the
-    lock file, so the error of a second run can name it.
+    lock file, so the error of a second run can name it. ``name``: another lock file in the same folder
+    (a study runner holds ``cell.lock`` over a cell's training and evaluation).
     """
 
-    def __init__(self, folder: Union[str, "os.PathLike[str]"]) -> None:
+    def __init__(self, folder: Union[str, "os.PathLike[str]"], name: str = LOCK_NAME) -> None:
         self.folder = Path(folder)
-        self.path = self.folder / LOCK_NAME
+        self.path = self.folder / name
         self._fd: Optional[int] = None
 
     @property
@@ -86,6 +87,31 @@ class RunLock:
             self.release()
         except Exception:
             pass
+
+
+def is_locked(folder: Union[str, "os.PathLike[str]"], name: str = LOCK_NAME) -> bool:
+    """Whether a live process holds ``folder/name`` (False where the file is absent or ``fcntl`` is missing).
+
+    A probe: it takes a shared lock and drops it at once, so it never blocks the holder; a process that
+    tries to take the lock in that instant fails as if the folder were in use."""
+    path = Path(folder) / name
+    if fcntl is None or not path.is_file():
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _read_pid(fd: int) -> Optional[int]:

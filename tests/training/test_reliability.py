@@ -20,7 +20,7 @@ import yaml
 from tal_pyg.cli.main import main
 from tal_pyg.config import load_config
 from tal_pyg.training import Trainer, load_checkpoint
-from tal_pyg.utils.run_lock import RunLock, RunLockedError
+from tal_pyg.utils.run_lock import RunLock, RunLockedError, is_locked
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -123,11 +123,13 @@ def test_lock_is_released_when_the_holder_dies(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
+        assert is_locked(tmp_path) and not is_locked(tmp_path, "cell.lock")  # the probe leaves the lock held
         with pytest.raises(RunLockedError, match=f"in use by another tal-pyg run \\(pid {holder.pid}\\)"):
             RunLock(tmp_path).acquire()
     finally:
         holder.kill()
         holder.wait(timeout=30)
+    assert not is_locked(tmp_path)
     with RunLock(tmp_path) as lock:  # the OS released it
         assert lock.held
 
