@@ -235,7 +235,7 @@ def test_protocol_report_pairs_with_its_baseline(tmp_path, monkeypatch):
     md = (tmp_path / "res" / "protocol.md").read_text()
     assert "| P0 | z1 | 10 | 1 | 2 |" in md and "+4.5 [+4.5, +4.5]" in md  # (10 - 1) * 0.5 on every seed
     assert "| P0 | z10 | 10 | 10 | 2 |" in md and "+0.0 [+0.0, +0.0]" in md
-    assert "Pearson r = +1.00 (5 cells)" in md
+    assert "Pearson r = +1.00 (6 cells)" in md  # z1, z3, z5, z10, k7, k16: gain and purity both linear in Z
     data = json.loads((tmp_path / "res" / "protocol.json").read_text())
     assert set(data["graph_stats"]) == set(purity)
 

@@ -40,10 +40,13 @@ AVERAGING_OVER_GT_ONLY = ("model.acgnet.graph=temporal_only", *AVERAGING_ONLY)
 PROTOCOL_ACGNET = (
     ("z1", "P0", 10, 1), ("z3", "P0", 10, 3), ("z5", "P0", 10, 5), ("z10", "P0", 10, 10),
     ("k7", "P0", 7, 10),
+    ("k16", "P0", 16, 10),  # the paper's absolute K: K = 50 positions are ~16 distinct snippets
     ("T300", "T300", 30, 30),
     ("lr1e-4", "lr1e-4", 10, 10),
     ("paper-r3", "T300+lr1e-4", 21, 10),
     ("paper-r1", "lr1e-4", 7, 3),
+    # rule 3's tie-break for K: 7 % of the distinct snippets (P*) vs the paper's absolute ~16, on validation
+    ("paper-r1-k16", "lr1e-4", 16, 3),
     # controlled experiments on P* (docs/protocol.md): ACGNet without the EPM loss, and graph averaging alone
     # (no GCN, no EPM), each against the same baseline
     ("paper-r1-noepm", "lr1e-4", 7, 3, ("model.acgnet.epm_weight=0.0",)),
