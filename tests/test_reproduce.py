@@ -492,3 +492,24 @@ def test_a_cell_locked_by_another_runner_is_skipped_not_failed(tmp_path):
     reproduce.run_study("table1", runs_root=runs, results_dir=tmp_path / "res", cells=cells(1),
                         runner=stub_runner(calls), log=logs.append)
     assert calls[1:] == ["basnet_s0"]  # the lock is gone: the next call trains it
+
+
+def test_a_trained_cell_keeps_its_lock_until_cell_json_is_written(tmp_path, monkeypatch):
+    """A runner waiting on the lock copies the folder once it is released, so cell.json must already be there."""
+    import tal_pyg.utils.io as io
+    from studies.cells import CELL_LOCK
+
+    from tal_pyg.utils.run_lock import is_locked
+
+    seen, write = [], io.atomic_write_json
+
+    def spy(path, obj, *a, **kw):
+        if Path(path).name == "cell.json":
+            seen.append(is_locked(Path(path).parent, CELL_LOCK))
+        return write(path, obj, *a, **kw)
+
+    monkeypatch.setattr(io, "atomic_write_json", spy)
+    reproduce.run_study("table1", runs_root=tmp_path / "runs", results_dir=tmp_path / "res", cells=cells(1),
+                        runner=stub_runner([]), log=lambda *_: None)
+    assert seen == [True, True]
+    assert not is_locked(tmp_path / "runs" / "table1" / "basnet_s0", CELL_LOCK)

@@ -88,15 +88,16 @@ def run_study(study: str, seeds: int = 1, preset: str = "small", runs_root: Opti
             continue
         started += 1
         log(f"[{study}] cell {cell.name}: {cell.config} {' '.join(cell.overrides)} seed {cell.seed}")
-        try:
-            meta = runner(cell, out) or {}
-        except Exception:  # one failed cell must not stop the grid; it is retried on the next call
-            log(f"[{study}] cell {cell.name} FAILED:\n{traceback.format_exc()}")
-            continue
+        try:  # the lock covers cell.json too: a runner waiting on it copies a complete folder
+            try:
+                meta = runner(cell, out) or {}
+            except Exception:  # one failed cell must not stop the grid; it is retried on the next call
+                log(f"[{study}] cell {cell.name} FAILED:\n{traceback.format_exc()}")
+                continue
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(out / "cell.json", {**asdict(cell), **meta})
         finally:
             lock.release()
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out / "cell.json", {**asdict(cell), **meta})
         aggregate(study, cells, runs_root, results_dir)
     summary = aggregate(study, cells, runs_root, results_dir)
     log(f"[{study}] {summary['finished']}/{summary['total']} cells finished -> {results_dir / (study + '.md')}")
