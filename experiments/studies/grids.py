@@ -53,6 +53,9 @@ PROTOCOL_ACGNET = (
     ("paper-r1-avg", "lr1e-4", 7, 3, AVERAGING_ONLY),
 )
 
+#: The benchmark variant whose snippets of one action instance share one draw of the hardness (docs/protocol.md)
+INSTANCE_HARDNESS = "data.synthetic_options.difficulty_scope=instance"
+
 #: The controlled experiments of docs/protocol.md ("Causes"; run as ``causes@paper-r1``): each row removes one
 #: candidate cause of a contradiction with the paper and is paired with the row it is compared against
 #: (same seeds). (row, head, + ACGNet, overrides, paired against)
@@ -80,6 +83,15 @@ CAUSES = (
     # BaM without its feature-magnitude loss (um_weight = 0, the L_um term of BaMHead), with and without ACGNet
     ("bam[um=0]", "bam", False, ("model.head_config.um_weight=0.0",), None),
     ("bam+acgnet[um=0]", "bam", True, ("model.head_config.um_weight=0.0",), "bam[um=0]"),
+    # Table 3's G3 < G1 (docs/protocol.md): the temporal term (G3 = Gs + Gt against G1 = Gs) removes a snippet's
+    # edges to its neighbours. The benchmark draws a snippet's hardness (occlusion share and mask) per snippet,
+    # so a neighbour is occluded in other dimensions and completes it as well as a distant snippet does. With
+    # the hardness drawn once per instance (a variant of the benchmark), only snippets of other instances can.
+    ("basnet+G1", "basnet", True, ("model.acgnet.graph=similarity",), "basnet"),
+    ("basnet[instance hardness]", "basnet", False, (INSTANCE_HARDNESS,), None),
+    ("basnet+acgnet[instance hardness]", "basnet", True, (INSTANCE_HARDNESS,), "basnet[instance hardness]"),
+    ("basnet+G1[instance hardness]", "basnet", True, (INSTANCE_HARDNESS, "model.acgnet.graph=similarity"),
+     "basnet[instance hardness]"),
 )
 
 #: Protocols a study runs under (``--study table1@paper-r1``; no suffix: the configs as they are, P0).
@@ -115,6 +127,11 @@ CAUSES_CONTRASTS = (
     ("DGAM: the similarity in the averaging graph", ("dgam+avg",), ("dgam+avg[Gt only]",)),
     ("BaS-Net: averaging beyond its feature scale", ("basnet+avg",), ("basnet[2.2F]",)),
     ("BaS-Net: the GCN branch + EPM on top of averaging", ("basnet+acgnet",), ("basnet+avg",)),
+    ("BaS-Net: G3 − G1, the temporal term (hardness per snippet)", ("basnet+acgnet",), ("basnet+G1",)),
+    ("BaS-Net: G3 − G1 (hardness per instance)", ("basnet+acgnet[instance hardness]",),
+     ("basnet+G1[instance hardness]",)),
+    ("BaS-Net: G3 − G1, hardness per instance minus per snippet (interaction)",
+     ("basnet+acgnet[instance hardness]", "basnet+G1"), ("basnet+G1[instance hardness]", "basnet+acgnet")),
     ("BaM: L_um removed, the baseline", ("bam[um=0]",), ("bam",)),
     ("BaM: ACGNet's effect with L_um minus without (interaction)", ("bam+acgnet", "bam[um=0]"),
      ("bam", "bam+acgnet[um=0]")),

@@ -112,6 +112,9 @@ class DataConfig:
     trust_pickle: bool = False
     on_error: OnError = "raise"
     synthetic_seed: int = 0
+    # a variant of the synthetic preset: fields of tal_pyg.datasets.SyntheticConfig to change, e.g.
+    # {difficulty_scope: instance}; generated into its own cache folder (the preset's name + a hash of these)
+    synthetic_options: Dict[str, Any] = field(default_factory=dict)
     train_split: str = "train"
     test_split: str = "test"
     num_segments: int = 750  # T: training videos are sampled to T snippets (random-perturbed)
@@ -159,6 +162,21 @@ class DataConfig:
             raise ConfigError(f"data.feature_scale: expected > 0, got {self.feature_scale}")
         if self.cache_mb < 0:
             raise ConfigError(f"data.cache_mb: expected >= 0, got {self.cache_mb}")
+        if self.synthetic_options:
+            self.synthetic_config()  # unknown fields and impossible values fail here, not at generation
+
+    def synthetic_config(self):
+        """The :class:`~tal_pyg.datasets.SyntheticConfig` of a synthetic dataset: its preset with
+        ``synthetic_options``."""
+        from tal_pyg.datasets.synthetic.config import resolve_config  # numpy only, no torch
+
+        if self.dataset not in SYNTHETIC_PRESET_OF:
+            raise ConfigError(f"data.synthetic_options: only for the synthetic datasets "
+                              f"({', '.join(SYNTHETIC_PRESET_OF)}), not {self.dataset!r}")
+        try:
+            return resolve_config(SYNTHETIC_PRESET_OF[self.dataset], dict(self.synthetic_options))
+        except ValueError as e:
+            raise ConfigError(f"data.synthetic_options: {e}") from None
 
 
 @dataclass

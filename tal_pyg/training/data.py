@@ -28,10 +28,19 @@ def default_cache_dir() -> Path:
 
 
 def synthetic_root(cfg: DataConfig) -> Path:
+    """``data.root``, or the cache folder of the preset and seed; a variant (``data.synthetic_options``) gets a
+    folder of its own, named by a hash of its options."""
     preset = SYNTHETIC_PRESET_OF[cfg.dataset]
     if cfg.root:
         return Path(cfg.root).expanduser()
-    return default_cache_dir() / "synthetic" / f"{preset}-seed{cfg.synthetic_seed}"
+    name = f"{preset}-seed{cfg.synthetic_seed}"
+    if cfg.synthetic_options:
+        import hashlib
+        import json
+
+        key = json.dumps(cfg.synthetic_options, sort_keys=True, default=list).encode()
+        name += "-" + hashlib.sha256(key).hexdigest()[:10]
+    return default_cache_dir() / "synthetic" / name
 
 
 def ensure_synthetic(cfg: DataConfig, log: Any = print) -> Path:
@@ -40,25 +49,31 @@ def ensure_synthetic(cfg: DataConfig, log: Any = print) -> Path:
     import json
     from dataclasses import asdict
 
-    from tal_pyg.datasets import SYNTHETIC_PRESETS, generate_synthetic
-    from tal_pyg.datasets.synthetic import GENERATOR_VERSION
+    from tal_pyg.datasets import generate_synthetic
+    from tal_pyg.datasets.synthetic import GENERATOR_VERSION, SyntheticConfig
 
     root = synthetic_root(cfg)
     preset = SYNTHETIC_PRESET_OF[cfg.dataset]
-    expected = {"config": json.loads(json.dumps(asdict(SYNTHETIC_PRESETS[preset]))),
-                "generator_version": GENERATOR_VERSION, "seed": cfg.synthetic_seed}
+    synth = cfg.synthetic_config()
+    expected = {"config": json.loads(json.dumps(asdict(synth))), "generator_version": GENERATOR_VERSION,
+                "seed": cfg.synthetic_seed}
+    what = f"'{preset}'" + (f" with {cfg.synthetic_options}" if cfg.synthetic_options else "")
     meta_path = root / "synthetic.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        # a copy written before a knob existed was made with the knob's default value
+        defaults = json.loads(json.dumps(asdict(SyntheticConfig())))
+        if isinstance(meta.get("config"), dict):
+            meta["config"] = {**{k: v for k, v in defaults.items() if k not in meta["config"]}, **meta["config"]}
         if all(meta.get(k) == v for k, v in expected.items()):
             return root
         if cfg.root:  # a folder the user named: never overwritten
-            log(f"warning: {root} was generated with another definition of '{preset}' (seed or generator "
+            log(f"warning: {root} was generated with another definition of {what} (seed or generator "
                 "version differ); using it as it is")
             return root
         log(f"the cached synthetic benchmark in {root} was made by another preset definition: regenerating")
-    log(f"generating the synthetic benchmark '{preset}' (seed {cfg.synthetic_seed}) into {root} ...")
-    generate_synthetic(preset, root, seed=cfg.synthetic_seed, overwrite=True)
+    log(f"generating the synthetic benchmark {what} (seed {cfg.synthetic_seed}) into {root} ...")
+    generate_synthetic(synth, root, seed=cfg.synthetic_seed, overwrite=True)
     return root
 
 

@@ -135,3 +135,34 @@ def test_presets_and_options(tmp_path):
     # knobs for streams as dicts
     root = generate_synthetic("thumos-like-small", tmp_path / "k", seed=0, rgb={"noise": 0.0}, **TINY)
     assert json.loads((root / "synthetic.json").read_text())["config"]["rgb"]["noise"] == 0.0
+
+
+@pytest.mark.parametrize("scope", ["snippet", "instance"])
+def test_hardness_is_drawn_per_snippet_or_per_instance(scope):
+    from tal_pyg.datasets.synthetic.features import snippet_hardness
+
+    cfg = SyntheticConfig(difficulty_scope=scope, easy_fraction=0.3, occlusion=(0.2, 0.6))
+    instance = np.repeat(np.arange(400), 5)  # 400 instances of 5 snippets
+    easy, visible = snippet_hardness(cfg, instance, 64, np.random.default_rng(0))
+    assert easy.shape == (2000,) and visible.shape == (2000, 64)
+    assert visible[easy].all()  # an easy snippet is not occluded
+    # the share of occluded dimensions follows (1 - easy_fraction) * E[r] = 0.7 * 0.4 in both scopes
+    assert abs((~visible).mean() - 0.7 * 0.4) < 0.02
+    assert abs(easy.mean() - 0.3) < 0.05
+    v = visible.reshape(400, 5, 64)
+    same_mask = (v == v[:, :1]).all(axis=(1, 2))  # every snippet of an instance occluded like its first
+    if scope == "instance":
+        assert same_mask.all() and (easy.reshape(400, 5) == easy.reshape(400, 5)[:, :1]).all()
+    else:  # only the instances whose 5 snippets all happen to be easy
+        assert same_mask.mean() < 0.05
+
+
+def test_instance_hardness_changes_the_features_not_the_structure(tmp_path):
+    a = generate_synthetic("thumos-like-small", tmp_path / "a", seed=3, **TINY)
+    b = generate_synthetic("thumos-like-small", tmp_path / "b", seed=3, difficulty_scope="instance", **TINY)
+    assert (a / "gt.json").read_text() == (b / "gt.json").read_text()
+    assert json.loads((b / "synthetic.json").read_text())["config"]["difficulty_scope"] == "instance"
+    ta, tb = WTALFeatures(a, split="train"), WTALFeatures(b, split="train")
+    assert any(not torch.equal(ta[k].x, tb[k].x) for k in range(len(ta)))
+    with pytest.raises(ValueError, match="difficulty_scope"):
+        SyntheticConfig(difficulty_scope="video")

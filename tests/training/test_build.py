@@ -102,3 +102,42 @@ def test_restore_training_state_refuses_another_config(tiny_features, tiny_confi
     other = load_config(data=tiny_config(tiny_features, optim={"iterations": 2, "lr": 0.5}))
     with pytest.raises(CheckpointError, match="optim.lr"):
         restore_training_state(last, other, trainer.model, trainer.optimizers, trainer.sampler, trainer.precision)
+
+
+def test_a_synthetic_variant_gets_its_own_cache_folder(tmp_path, monkeypatch):
+    import json
+
+    from tal_pyg.training.data import ensure_synthetic, synthetic_root
+
+    monkeypatch.setenv("TAL_PYG_CACHE", str(tmp_path))
+    tiny = {"num_train": 4, "num_test": 2, "feature_dim": 8, "max_snippets": 40}
+    base = load_config(data={"data": {"dataset": "synthetic-small", "synthetic_options": tiny}})
+    variant = load_config(data={"data": {"dataset": "synthetic-small",
+                                         "synthetic_options": {**tiny, "difficulty_scope": "instance"}}})
+    root, vroot = synthetic_root(base.data), synthetic_root(variant.data)
+    assert root != vroot and root.parent == vroot.parent == tmp_path / "synthetic"
+    assert vroot.name.startswith("thumos-like-small-seed0-")
+    assert ensure_synthetic(variant.data, log=lambda s: None) == vroot
+    meta = json.loads((vroot / "synthetic.json").read_text())
+    assert meta["config"]["difficulty_scope"] == "instance" and meta["config"]["feature_dim"] == 8
+    # a cached copy written before a knob existed counts as made with its default: not regenerated
+    ensure_synthetic(base.data, log=lambda s: None)
+    meta = json.loads((root / "synthetic.json").read_text())
+    del meta["config"]["difficulty_scope"]
+    (root / "synthetic.json").write_text(json.dumps(meta))
+    lines = []
+    assert ensure_synthetic(base.data, log=lines.append) == root and lines == []
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"difficulty_scop": "instance"}, "difficulty_scop.*not a field of SyntheticConfig"),
+    ({"difficulty_scope": "video"}, "difficulty_scope must be"),
+    ({"occlusion": [0.9, 0.1]}, "occlusion must satisfy"),
+])
+def test_bad_synthetic_options_are_config_errors(options, message):
+    from tal_pyg.config import ConfigError
+
+    with pytest.raises(ConfigError, match="data.synthetic_options: .*" + message):
+        load_config(data={"data": {"dataset": "synthetic-small", "synthetic_options": options}})
+    with pytest.raises(ConfigError, match="only for the synthetic datasets"):
+        load_config(data={"data": {"dataset": "thumos14", "root": "x", "synthetic_options": {"easy_fraction": 0.1}}})

@@ -67,7 +67,10 @@ normalised to unit RMS. For snippet ``t`` of video ``v`` (before smoothing)
 * **spatial incompleteness**: an action snippet is "easy" with probability ``easy_fraction``
   (``o_t = 1``, noise factor ``n_t = easy_noise``), otherwise a random share
   ``r_t ~ U(occlusion)`` of its feature dimensions is occluded (``o_t`` ∈ {0,1}^D, Bernoulli
-  ``1 - r_t``) and ``n_t = 1``; occluded dimensions keep showing the background;
+  ``1 - r_t``) and ``n_t = 1``; occluded dimensions keep showing the background. With
+  ``difficulty_scope="instance"`` the easy flag, ``r_t`` and the mask are drawn once per action instance and
+  shared by its snippets (a whole instance is occluded alike, as by one camera angle), so its neighbours
+  cannot fill a snippet's occluded dimensions, only snippets of other instances can;
 * **temporal smoothing**: ``κ`` = normalised Gaussian kernel with ``smoothing_sigma`` snippets
   (I3D's receptive field covers several snippets), edge-padded;
 * non-negative output (ReLU), stored as float32.

@@ -2,7 +2,7 @@
 calibrated presets (:data:`SYNTHETIC_PRESETS`) and the seeded random streams of the generator."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
@@ -55,6 +55,9 @@ class SyntheticConfig:
     easy_fraction: float = 0.2
     easy_noise: float = 0.5
     occlusion: Tuple[float, float] = (0.5, 0.95)
+    # what one draw of the snippet's hardness (easy or not, the occlusion share and mask) covers: "snippet"
+    # (every action snippet on its own) or "instance" (all snippets of an action instance share one draw)
+    difficulty_scope: str = "snippet"
     smoothing_sigma: float = 1.0
     rgb: StreamStyle = StreamStyle(scale=1.0, scene=1.0, background=0.45, action=0.6, actionness=0.15, noise=0.6)
     flow: StreamStyle = StreamStyle(scale=0.8, scene=0.35, background=0.35, action=0.9, actionness=0.45, noise=0.7)
@@ -64,6 +67,8 @@ class SyntheticConfig:
             raise ValueError("feature_dim must be at least 2 (RGB and flow halves)")
         if self.num_train < 0 or self.num_test < 0:
             raise ValueError("num_train and num_test must be non-negative")
+        if self.difficulty_scope not in ("snippet", "instance"):
+            raise ValueError(f"difficulty_scope must be 'snippet' or 'instance', got {self.difficulty_scope!r}")
         if self.count_mode not in ("coverage", "sampled"):
             raise ValueError(f"count_mode must be 'coverage' or 'sampled', got {self.count_mode!r}")
         lo, hi = self.occlusion
@@ -127,6 +132,10 @@ def resolve_config(preset: Union[str, SyntheticConfig], overrides: Dict[str, Any
         cfg = SYNTHETIC_PRESETS[preset]
     else:
         raise ValueError(f"unknown synthetic preset {preset!r}; choose one of {sorted(SYNTHETIC_PRESETS)}")
+    unknown = sorted(set(overrides) - {f.name for f in fields(SyntheticConfig)})
+    if unknown:
+        raise ValueError(f"bad synthetic option(s) {', '.join(map(repr, unknown))}: not a field of SyntheticConfig "
+                         f"(its fields: {', '.join(f.name for f in fields(SyntheticConfig))})")
     for k, v in list(overrides.items()):
         if k in ("rgb", "flow") and isinstance(v, dict):
             overrides[k] = replace(getattr(cfg, k), **v)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Dict
+from dataclasses import dataclass, replace
+from typing import Dict, Tuple
 
 import numpy as np
 
@@ -75,6 +75,23 @@ def _smooth(z: np.ndarray, sigma: float) -> np.ndarray:
                               dtype=np.float32)
 
 
+def snippet_hardness(cfg: SyntheticConfig, instance: np.ndarray, dim: int,
+                     rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    """The spatial incompleteness of ``A`` action snippets (``instance``: [A], the instance each belongs to):
+    ``easy`` [A] bool (``o_t = 1``) and ``visible`` [A, D] bool (``o_t``: not occluded, Bernoulli ``1 - r_t``,
+    ``r_t ~ U(occlusion)``, 0 when easy). ``difficulty_scope="instance"`` draws them once per instance, so every
+    snippet of an instance is occluded in the same dimensions; ``"snippet"`` draws every snippet on its own."""
+    n = instance.size
+    if cfg.difficulty_scope == "instance":
+        ids, of = np.unique(instance, return_inverse=True)
+        easy, visible = snippet_hardness(replace(cfg, difficulty_scope="snippet"), ids, dim, rng)
+        return easy[of], visible[of]
+    easy = rng.random(n) < cfg.easy_fraction
+    r = np.where(easy, 0.0, rng.uniform(cfg.occlusion[0], cfg.occlusion[1], n)).astype(np.float32)
+    visible = rng.random((n, dim), dtype=np.float32) >= r[:, None]
+    return easy, visible
+
+
 def video_features(cfg: SyntheticConfig, world: World, video: SyntheticVideo, rng: np.random.Generator) -> np.ndarray:
     T, D = video.num_snippets, cfg.feature_dim
     w = world.w
@@ -88,8 +105,9 @@ def video_features(cfg: SyntheticConfig, world: World, video: SyntheticVideo, rn
     a = np.zeros(T, dtype=np.float32)
     cls = np.full(T, -1, dtype=np.int64)
     phase = np.zeros(T, dtype=np.int64)
+    instance = np.full(T, -1, dtype=np.int64)
     centers = np.arange(T) + 0.5
-    for s_sec, e_sec, c in video.segments:
+    for n, (s_sec, e_sec, c) in enumerate(video.segments):
         s, e = s_sec / SNIPPET_SECONDS, min(e_sec / SNIPPET_SECONDS, T)
         if e <= s or s >= T:
             continue
@@ -103,6 +121,7 @@ def video_features(cfg: SyntheticConfig, world: World, video: SyntheticVideo, rn
         a[t0:t1] = np.where(take, overlap, a[t0:t1])
         cls[t0:t1] = np.where(take, c, cls[t0:t1])
         phase[t0:t1] = np.where(take, ph, phase[t0:t1])
+        instance[t0:t1] = np.where(take, n, instance[t0:t1])
     # background-state runs
     states = rng.choice(world.background.shape[0], size=min(cfg.background_states_per_video,
                                                             world.background.shape[0]), replace=False)
@@ -119,9 +138,7 @@ def video_features(cfg: SyntheticConfig, world: World, video: SyntheticVideo, rn
     act = np.flatnonzero(a > 0)
     noise_factor = np.ones(T, dtype=np.float32)
     if act.size:
-        easy = rng.random(act.size) < cfg.easy_fraction
-        r = np.where(easy, 0.0, rng.uniform(cfg.occlusion[0], cfg.occlusion[1], act.size)).astype(np.float32)
-        visible = rng.random((act.size, D), dtype=np.float32) >= r[:, None]
+        easy, visible = snippet_hardness(cfg, instance[act], D, rng)
         signal = w["action"] * world.phases[cls[act], phase[act]] + w["actionness"] * world.motion
         # visible action dims replace the background there; occluded dims keep showing the background
         z[act] += (a[act, None] * visible) * (signal - w["background"] * bg[act])
