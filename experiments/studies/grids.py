@@ -92,6 +92,13 @@ CAUSES = (
     ("basnet+acgnet[instance hardness]", "basnet", True, (INSTANCE_HARDNESS,), "basnet[instance hardness]"),
     ("basnet+G1[instance hardness]", "basnet", True, (INSTANCE_HARDNESS, "model.acgnet.graph=similarity"),
      "basnet[instance hardness]"),
+    # the same four rows in DGAM, whose ACGNet keeps an active GCN branch and gains from the averaging (added
+    # after the BaS-Net rows above had run)
+    ("dgam+G1", "dgam", True, ("model.acgnet.graph=similarity",), "dgam"),
+    ("dgam[instance hardness]", "dgam", False, (INSTANCE_HARDNESS,), None),
+    ("dgam+acgnet[instance hardness]", "dgam", True, (INSTANCE_HARDNESS,), "dgam[instance hardness]"),
+    ("dgam+G1[instance hardness]", "dgam", True, (INSTANCE_HARDNESS, "model.acgnet.graph=similarity"),
+     "dgam[instance hardness]"),
 )
 
 #: Protocols a study runs under (``--study table1@paper-r1``; no suffix: the configs as they are, P0).
@@ -132,6 +139,10 @@ CAUSES_CONTRASTS = (
      ("basnet+G1[instance hardness]",)),
     ("BaS-Net: G3 − G1, hardness per instance minus per snippet (interaction)",
      ("basnet+acgnet[instance hardness]", "basnet+G1"), ("basnet+G1[instance hardness]", "basnet+acgnet")),
+    ("DGAM: G3 − G1, the temporal term (hardness per snippet)", ("dgam+acgnet",), ("dgam+G1",)),
+    ("DGAM: G3 − G1 (hardness per instance)", ("dgam+acgnet[instance hardness]",), ("dgam+G1[instance hardness]",)),
+    ("DGAM: G3 − G1, hardness per instance minus per snippet (interaction)",
+     ("dgam+acgnet[instance hardness]", "dgam+G1"), ("dgam+G1[instance hardness]", "dgam+acgnet")),
     ("BaM: L_um removed, the baseline", ("bam[um=0]",), ("bam",)),
     ("BaM: ACGNet's effect with L_um minus without (interaction)", ("bam+acgnet", "bam[um=0]"),
      ("bam", "bam+acgnet[um=0]")),
