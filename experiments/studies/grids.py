@@ -143,6 +143,8 @@ CAUSES_CONTRASTS = (
     ("DGAM: G3 − G1 (hardness per instance)", ("dgam+acgnet[instance hardness]",), ("dgam+G1[instance hardness]",)),
     ("DGAM: G3 − G1, hardness per instance minus per snippet (interaction)",
      ("dgam+acgnet[instance hardness]", "dgam+G1"), ("dgam+G1[instance hardness]", "dgam+acgnet")),
+    ("G3 − G1: DGAM minus BaS-Net (hardness per snippet)", ("dgam+acgnet", "basnet+G1"),
+     ("dgam+G1", "basnet+acgnet")),
     ("BaM: L_um removed, the baseline", ("bam[um=0]",), ("bam",)),
     ("BaM: ACGNet's effect with L_um minus without (interaction)", ("bam+acgnet", "bam[um=0]"),
      ("bam", "bam+acgnet[um=0]")),
