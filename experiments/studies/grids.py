@@ -56,6 +56,29 @@ PROTOCOL_ACGNET = (
 #: The benchmark variant whose snippets of one action instance share one draw of the hardness (docs/protocol.md)
 INSTANCE_HARDNESS = "data.synthetic_options.difficulty_scope=instance"
 
+
+def _g3_vs_g1_rows(head: str) -> Tuple[Tuple[Any, ...], ...]:
+    """Causes rows for Table 3's G3 < G1 in ``head``: the temporal term (G3 = Gs + Gt against G1 = Gs) removes a
+    snippet's edges to its neighbours. The benchmark draws a snippet's hardness (occlusion share and mask) per
+    snippet, so a neighbour is occluded in other dimensions and completes it as well as a distant snippet does.
+    With the hardness drawn once per instance (a variant of the benchmark), only snippets of other instances can.
+    G1 on the benchmark, and the baseline, G3 and G1 on the variant."""
+    g1, variant = "model.acgnet.graph=similarity", f"{head}[instance hardness]"
+    return ((f"{head}+G1", head, True, (g1,), head),
+            (variant, head, False, (INSTANCE_HARDNESS,), None),
+            (f"{head}+acgnet[instance hardness]", head, True, (INSTANCE_HARDNESS,), variant),
+            (f"{head}+G1[instance hardness]", head, True, (INSTANCE_HARDNESS, g1), variant))
+
+
+def _g3_vs_g1_contrasts(head: str, label: str) -> Tuple[Tuple[str, Tuple[str, ...], Tuple[str, ...]], ...]:
+    """G3 − G1 on the benchmark and on the instance-hardness variant, and their interaction."""
+    g3, g1, g3i, g1i = (f"{head}+acgnet", f"{head}+G1", f"{head}+acgnet[instance hardness]",
+                        f"{head}+G1[instance hardness]")
+    return ((f"{label}: G3 − G1, the temporal term (hardness per snippet)", (g3,), (g1,)),
+            (f"{label}: G3 − G1 (hardness per instance)", (g3i,), (g1i,)),
+            (f"{label}: G3 − G1, hardness per instance minus per snippet (interaction)", (g3i, g1), (g1i, g3)))
+
+
 #: The controlled experiments of docs/protocol.md ("Causes"; run as ``causes@paper-r1``): each row removes one
 #: candidate cause of a contradiction with the paper and is paired with the row it is compared against
 #: (same seeds). (row, head, + ACGNet, overrides, paired against)
@@ -83,22 +106,9 @@ CAUSES = (
     # BaM without its feature-magnitude loss (um_weight = 0, the L_um term of BaMHead), with and without ACGNet
     ("bam[um=0]", "bam", False, ("model.head_config.um_weight=0.0",), None),
     ("bam+acgnet[um=0]", "bam", True, ("model.head_config.um_weight=0.0",), "bam[um=0]"),
-    # Table 3's G3 < G1 (docs/protocol.md): the temporal term (G3 = Gs + Gt against G1 = Gs) removes a snippet's
-    # edges to its neighbours. The benchmark draws a snippet's hardness (occlusion share and mask) per snippet,
-    # so a neighbour is occluded in other dimensions and completes it as well as a distant snippet does. With
-    # the hardness drawn once per instance (a variant of the benchmark), only snippets of other instances can.
-    ("basnet+G1", "basnet", True, ("model.acgnet.graph=similarity",), "basnet"),
-    ("basnet[instance hardness]", "basnet", False, (INSTANCE_HARDNESS,), None),
-    ("basnet+acgnet[instance hardness]", "basnet", True, (INSTANCE_HARDNESS,), "basnet[instance hardness]"),
-    ("basnet+G1[instance hardness]", "basnet", True, (INSTANCE_HARDNESS, "model.acgnet.graph=similarity"),
-     "basnet[instance hardness]"),
-    # the same four rows in DGAM, whose ACGNet keeps an active GCN branch and gains from the averaging (added
-    # after the BaS-Net rows above had run)
-    ("dgam+G1", "dgam", True, ("model.acgnet.graph=similarity",), "dgam"),
-    ("dgam[instance hardness]", "dgam", False, (INSTANCE_HARDNESS,), None),
-    ("dgam+acgnet[instance hardness]", "dgam", True, (INSTANCE_HARDNESS,), "dgam[instance hardness]"),
-    ("dgam+G1[instance hardness]", "dgam", True, (INSTANCE_HARDNESS, "model.acgnet.graph=similarity"),
-     "dgam[instance hardness]"),
+    # Table 3's G3 < G1 (docs/protocol.md): BaS-Net, then DGAM (its rows added after BaS-Net's had run)
+    *_g3_vs_g1_rows("basnet"),
+    *_g3_vs_g1_rows("dgam"),
 )
 
 #: Protocols a study runs under (``--study table1@paper-r1``; no suffix: the configs as they are, P0).
@@ -134,15 +144,8 @@ CAUSES_CONTRASTS = (
     ("DGAM: the similarity in the averaging graph", ("dgam+avg",), ("dgam+avg[Gt only]",)),
     ("BaS-Net: averaging beyond its feature scale", ("basnet+avg",), ("basnet[2.2F]",)),
     ("BaS-Net: the GCN branch + EPM on top of averaging", ("basnet+acgnet",), ("basnet+avg",)),
-    ("BaS-Net: G3 − G1, the temporal term (hardness per snippet)", ("basnet+acgnet",), ("basnet+G1",)),
-    ("BaS-Net: G3 − G1 (hardness per instance)", ("basnet+acgnet[instance hardness]",),
-     ("basnet+G1[instance hardness]",)),
-    ("BaS-Net: G3 − G1, hardness per instance minus per snippet (interaction)",
-     ("basnet+acgnet[instance hardness]", "basnet+G1"), ("basnet+G1[instance hardness]", "basnet+acgnet")),
-    ("DGAM: G3 − G1, the temporal term (hardness per snippet)", ("dgam+acgnet",), ("dgam+G1",)),
-    ("DGAM: G3 − G1 (hardness per instance)", ("dgam+acgnet[instance hardness]",), ("dgam+G1[instance hardness]",)),
-    ("DGAM: G3 − G1, hardness per instance minus per snippet (interaction)",
-     ("dgam+acgnet[instance hardness]", "dgam+G1"), ("dgam+G1[instance hardness]", "dgam+acgnet")),
+    *_g3_vs_g1_contrasts("basnet", "BaS-Net"),
+    *_g3_vs_g1_contrasts("dgam", "DGAM"),
     ("G3 − G1: DGAM minus BaS-Net (hardness per snippet)", ("dgam+acgnet", "basnet+G1"),
      ("dgam+G1", "basnet+acgnet")),
     ("BaM: L_um removed, the baseline", ("bam[um=0]",), ("bam",)),

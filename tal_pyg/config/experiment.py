@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Sequence, get_args
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, get_args
 
 import yaml
 
@@ -30,6 +30,9 @@ from tal_pyg.config.dataclass_io import (
     merge,
     to_dict,
 )
+
+if TYPE_CHECKING:
+    from tal_pyg.datasets.synthetic.config import SyntheticConfig
 
 #: fields that change how a run executes, not its definition (resume and reuse of a run ignore them); the
 #: thread count and the device change the floating-point summation order, so results agree only to rounding
@@ -165,7 +168,7 @@ class DataConfig:
         if self.synthetic_options:
             self.synthetic_config()  # unknown fields and impossible values fail here, not at generation
 
-    def synthetic_config(self):
+    def synthetic_config(self) -> "SyntheticConfig":
         """The :class:`~tal_pyg.datasets.SyntheticConfig` of a synthetic dataset: its preset with
         ``synthetic_options``."""
         from tal_pyg.datasets.synthetic.config import resolve_config  # numpy only, no torch

@@ -139,5 +139,10 @@ def test_bad_synthetic_options_are_config_errors(options, message):
 
     with pytest.raises(ConfigError, match="data.synthetic_options: .*" + message):
         load_config(data={"data": {"dataset": "synthetic-small", "synthetic_options": options}})
+
+
+def test_synthetic_options_on_a_real_dataset_are_a_config_error():
+    from tal_pyg.config import ConfigError
+
     with pytest.raises(ConfigError, match="only for the synthetic datasets"):
         load_config(data={"data": {"dataset": "thumos14", "root": "x", "synthetic_options": {"easy_fraction": 0.1}}})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Dict, Tuple
 
 import numpy as np
@@ -81,11 +81,14 @@ def snippet_hardness(cfg: SyntheticConfig, instance: np.ndarray, dim: int,
     ``easy`` [A] bool (``o_t = 1``) and ``visible`` [A, D] bool (``o_t``: not occluded, Bernoulli ``1 - r_t``,
     ``r_t ~ U(occlusion)``, 0 when easy). ``difficulty_scope="instance"`` draws them once per instance, so every
     snippet of an instance is occluded in the same dimensions; ``"snippet"`` draws every snippet on its own."""
-    n = instance.size
-    if cfg.difficulty_scope == "instance":
-        ids, of = np.unique(instance, return_inverse=True)
-        easy, visible = snippet_hardness(replace(cfg, difficulty_scope="snippet"), ids, dim, rng)
-        return easy[of], visible[of]
+    if cfg.difficulty_scope == "snippet":
+        return _draw_hardness(cfg, instance.size, dim, rng)
+    ids, of = np.unique(instance, return_inverse=True)
+    easy, visible = _draw_hardness(cfg, ids.size, dim, rng)
+    return easy[of], visible[of]
+
+
+def _draw_hardness(cfg: SyntheticConfig, n: int, dim: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
     easy = rng.random(n) < cfg.easy_fraction
     r = np.where(easy, 0.0, rng.uniform(cfg.occlusion[0], cfg.occlusion[1], n)).astype(np.float32)
     visible = rng.random((n, dim), dtype=np.float32) >= r[:, None]
